@@ -15,7 +15,9 @@ void setup_logging(std::string_view level) {
 
 std::string mask_phone(std::string_view phone) {
   if (phone.size() <= 6) {
-    return std::string(phone.size(), '*');
+    std::string hidden;
+    hidden.assign(phone.size(), '*');
+    return hidden;
   }
   const std::size_t keep_head = phone.size() >= 10 ? 4 : 2;
   const std::size_t keep_tail = phone.size() >= 10 ? 4 : 2;

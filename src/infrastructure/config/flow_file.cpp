@@ -93,19 +93,21 @@ class Reader {
 }  // namespace
 
 FlowFileError::FlowFileError(const std::string& file, std::size_t line, const std::string& problem)
-    : std::runtime_error(file + ":" + std::to_string(line) + ": " + problem), line_(line) {}
+    : std::runtime_error(line == 0 ? file + ": " + problem
+                                   : file + ":" + std::to_string(line) + ": " + problem),
+      line_(line) {}
 
-domain::FlowTexts parse_flow_texts(std::string_view text, const std::string& name) {
+domain::FlowTexts parse_flow_texts(std::string_view json, const std::string& name) {
   json::stream_parser parser;
   json::error_code ec;
-  const auto consumed = parser.write_some(text.data(), text.size(), ec);
+  const auto consumed = parser.write_some(json.data(), json.size(), ec);
   if (!ec) {
     parser.finish(ec);
   }
   if (ec) {
-    throw FlowFileError(name, line_at(text, consumed), "invalid JSON: " + ec.message());
+    throw FlowFileError(name, line_at(json, consumed), "invalid JSON: " + ec.message());
   }
-  return Reader(text, name).read(parser.release());
+  return Reader(json, name).read(parser.release());
 }
 
 domain::FlowTexts load_flow_file(const std::filesystem::path& path) {

@@ -128,7 +128,8 @@ Settings Settings::from(const Environment& env) {
 
   s.bind_address = env.get_or("BIND_ADDRESS", s.bind_address);
   read_number<std::uint16_t>(env, "PORT", s.port, 0, 65535, errors);
-  read_number<std::size_t>(env, "MAX_BODY_BYTES", s.max_body_bytes, 1024, 64 * 1024 * 1024, errors);
+  read_number<std::size_t>(env, "MAX_BODY_BYTES", s.max_body_bytes, 1024,
+                           std::size_t{64} * 1024 * 1024, errors);
   read_number<std::size_t>(env, "MAX_CONNECTIONS", s.max_connections, 1, 100000, errors);
   read_millis(env, "READ_TIMEOUT_MS", s.read_timeout, errors);
   read_millis(env, "IDLE_TIMEOUT_MS", s.idle_timeout, errors);

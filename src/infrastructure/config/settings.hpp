@@ -37,8 +37,8 @@ struct Settings {
   // HTTP server
   std::string bind_address = "0.0.0.0";
   std::uint16_t port = 8000;
-  std::size_t max_body_bytes = 4 * 1024 * 1024;
-  std::size_t max_header_bytes = 16 * 1024;
+  std::size_t max_body_bytes = std::size_t{4} * 1024 * 1024;
+  std::size_t max_header_bytes = std::size_t{16} * 1024;
   std::size_t max_connections = 1024;
   std::chrono::milliseconds read_timeout{15000};
   std::chrono::milliseconds idle_timeout{60000};
