@@ -104,8 +104,9 @@ application::Task<std::optional<domain::Dialog>> SQLiteDialogRepo::load(
   if (database_.on_strand()) {
     co_return load_dialog(database_.connection(), user_id);
   }
-  co_return co_await database_.read(
-      [user_id](Connection& connection) { return load_dialog(connection, user_id); });
+  // Named, not a temporary in the co_await: GCC 12 destroys such temporaries twice.
+  auto job = [user_id](Connection& connection) { return load_dialog(connection, user_id); };
+  co_return co_await database_.read(std::move(job));
 }
 
 application::Task<std::optional<domain::Dialog>> SQLiteDialogRepo::find_by_issue(
@@ -113,8 +114,10 @@ application::Task<std::optional<domain::Dialog>> SQLiteDialogRepo::find_by_issue
   if (database_.on_strand()) {
     co_return find_dialog_by_issue(database_.connection(), issue_id);
   }
-  co_return co_await database_.read(
-      [issue_id](Connection& connection) { return find_dialog_by_issue(connection, issue_id); });
+  auto job = [issue_id](Connection& connection) {
+    return find_dialog_by_issue(connection, issue_id);
+  };
+  co_return co_await database_.read(std::move(job));
 }
 
 application::Task<void> SQLiteDialogRepo::save(domain::Dialog& dialog) {
@@ -122,10 +125,11 @@ application::Task<void> SQLiteDialogRepo::save(domain::Dialog& dialog) {
     save_dialog(database_.connection(), dialog, unix_millis_now());
     co_return;
   }
-  dialog.version = co_await database_.write([copy = dialog](Connection& connection) mutable {
+  auto job = [copy = dialog](Connection& connection) mutable {
     save_dialog(connection, copy, unix_millis_now());
     return copy.version;
-  });
+  };
+  dialog.version = co_await database_.write(std::move(job));
 }
 
 }  // namespace fixit::infrastructure::persistence

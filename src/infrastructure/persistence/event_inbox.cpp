@@ -140,14 +140,16 @@ application::Task<application::StoreResult> SQLiteEventInbox::store(
   if (rows.empty()) {
     co_return application::StoreResult{};
   }
-  co_return co_await database_.write([this, rows = std::move(rows)](Connection& connection) {
+  // Named, not a temporary in the co_await: GCC 12 destroys such temporaries twice.
+  auto job = [this, rows = std::move(rows)](Connection& connection) {
     auto result = insert_events(connection, rows, unix_millis_now());
     if (result.accepted > 0) {
       // The listener only wakes the dispatcher, which runs after this commit.
       database_.notify_inbox();
     }
     return result;
-  });
+  };
+  co_return co_await database_.write(std::move(job));
 }
 
 }  // namespace fixit::infrastructure::persistence

@@ -267,9 +267,11 @@ application::Task<void> SQLiteActionQueue::enqueue(const domain::Dialog& dialog,
     enqueue_actions(database_.connection(), dialog, actions, cause, unix_millis_now());
     co_return;
   }
-  co_await database_.write([dialog, actions, cause](Connection& connection) {
+  // Named, not a temporary in the co_await: GCC 12 destroys such temporaries twice.
+  auto job = [dialog, actions, cause](Connection& connection) {
     enqueue_actions(connection, dialog, actions, cause, unix_millis_now());
-  });
+  };
+  co_await database_.write(std::move(job));
 }
 
 }  // namespace fixit::infrastructure::persistence

@@ -149,7 +149,8 @@ Task<void> Pipeline::stop() {
   if (!started_ || stopped_) {
     co_return;
   }
-  co_await asio::co_spawn(outbound_, stop_on_strand(), asio::use_awaitable);
+  auto stopping = stop_on_strand();
+  co_await asio::co_spawn(outbound_, std::move(stopping), asio::use_awaitable);
 }
 
 Task<void> Pipeline::stop_on_strand() {
@@ -280,9 +281,10 @@ Task<void> Pipeline::schedule_loop() {
       persistence::Claim claim;
       bool claimed = false;
       try {
-        claim = co_await database_.write([capacity](Connection& connection) {
+        auto job = [capacity](Connection& connection) {
           return persistence::claim_due_actions(connection, unix_millis_now(), capacity);
-        });
+        };
+        claim = co_await database_.write(std::move(job));
         claimed = true;
       } catch (const std::exception& e) {
         spdlog::error("claiming due actions failed error=\"{}\"", e.what());
@@ -340,25 +342,26 @@ Task<void> Pipeline::run_action(persistence::ClaimedAction claimed) {
   for (;;) {
     bool recorded = false;
     try {
-      co_await database_.write(
-          [this, &claimed, &result, &verdict, attempts, next_attempt_at](Connection& connection) {
-            const auto now = unix_millis_now();
-            switch (verdict.kind) {
-              case Verdict::Kind::done:
-                if (persistence::complete_action(connection, claimed, result, now)) {
-                  database_.notify_inbox();
-                }
-                break;
-              case Verdict::Kind::retry:
-                persistence::reschedule_action(connection, claimed.pending.id, attempts,
-                                               next_attempt_at, describe(verdict), now);
-                break;
-              case Verdict::Kind::failed:
-                persistence::fail_action(connection, claimed.pending.id, attempts,
-                                         describe(verdict), now);
-                break;
+      auto job = [this, &claimed, &result, &verdict, attempts,
+                  next_attempt_at](Connection& connection) {
+        const auto now = unix_millis_now();
+        switch (verdict.kind) {
+          case Verdict::Kind::done:
+            if (persistence::complete_action(connection, claimed, result, now)) {
+              database_.notify_inbox();
             }
-          });
+            break;
+          case Verdict::Kind::retry:
+            persistence::reschedule_action(connection, claimed.pending.id, attempts,
+                                           next_attempt_at, describe(verdict), now);
+            break;
+          case Verdict::Kind::failed:
+            persistence::fail_action(connection, claimed.pending.id, attempts, describe(verdict),
+                                     now);
+            break;
+        }
+      };
+      co_await database_.write(std::move(job));
       recorded = true;
     } catch (const std::exception& e) {
       spdlog::error("recording action outcome failed id={} error=\"{}\"", pending.id, e.what());
