@@ -13,9 +13,10 @@ struct RetryPolicy {
 
   // The wait after the `failed_attempts`-th failure (1, 2, ...): base doubled
   // per earlier failure, capped, of which a random upper half is used
-  // ("equal jitter": `unit_random` in [0, 1) picks the point). The ranges of
-  // consecutive attempts do not overlap, so the wait never shrinks while it
-  // grows, and retries of actions that failed together spread out.
+  // ("equal jitter": `unit_random` in [0, 1) picks the point). Below the cap
+  // the ranges of consecutive attempts do not overlap, so the wait never
+  // shrinks from one attempt to the next; retries of actions that failed
+  // together still spread out.
   [[nodiscard]] std::chrono::milliseconds delay_after(int failed_attempts,
                                                       double unit_random) const;
 
