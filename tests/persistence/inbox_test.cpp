@@ -1,0 +1,155 @@
+// The inbox: each event stored once, durably, before store() returns; many
+// concurrent stores share one commit.
+
+#include "infrastructure/persistence/event_inbox.hpp"
+#include "persistence/support.hpp"
+
+namespace fixit::testing {
+namespace {
+
+using application::StoreResult;
+using infrastructure::persistence::Connection;
+using infrastructure::persistence::Database;
+
+std::int64_t inbox_rows(Database& database) {
+  return database.call([](Connection& c) {
+    auto q = c.query("SELECT count(*) FROM inbox");
+    q.step();
+    return q.integer(0);
+  });
+}
+
+bool all_ready(std::vector<std::future<StoreResult>>& futures) {
+  return std::all_of(futures.begin(), futures.end(),
+                     [](auto& f) { return f.wait_for(0s) == std::future_status::ready; });
+}
+
+class Inbox : public ::testing::Test {
+ protected:
+  StoreResult store(std::vector<domain::DomainEvent> events) {
+    return run_task(io_, database_->inbox().store(std::move(events)));
+  }
+
+  asio::io_context io_;
+  std::unique_ptr<Database> database_ = open_database(":memory:");
+};
+
+TEST_F(Inbox, NewEventsAreAcceptedAndRepeatsAreDuplicates) {
+  const auto first = text_message("79161234567", "wamid.A", "Касса не работает");
+  const auto second = text_message("79161234567", "wamid.B", "Иван");
+
+  const auto stored = store({first, second});
+  const auto again = store({first});
+
+  EXPECT_EQ(stored.accepted, 2U);
+  EXPECT_EQ(stored.duplicates, 0U);
+  EXPECT_EQ(again.accepted, 0U);
+  EXPECT_EQ(again.duplicates, 1U);
+  EXPECT_EQ(inbox_rows(*database_), 2);
+}
+
+TEST_F(Inbox, SameMessageTwiceInOneBatchIsStoredOnce) {
+  const auto message = text_message("79161234567", "wamid.A", "Касса не работает");
+
+  const auto stored = store({message, message});
+
+  EXPECT_EQ(stored.accepted, 1U);
+  EXPECT_EQ(stored.duplicates, 1U);
+  EXPECT_EQ(inbox_rows(*database_), 1);
+}
+
+TEST_F(Inbox, SameMessageStoredConcurrentlyIsKeptOnce) {
+  const auto message = text_message("79161234567", "wamid.A", "Касса не работает");
+  std::vector<std::future<StoreResult>> futures;
+  for (int i = 0; i < 20; ++i) {
+    futures.push_back(asio::co_spawn(io_, database_->inbox().store({message}), asio::use_future));
+  }
+  ASSERT_TRUE(run_until(io_, [&] { return all_ready(futures); }));
+
+  std::size_t accepted = 0;
+  std::size_t duplicates = 0;
+  for (auto& future : futures) {
+    const auto result = future.get();
+    accepted += result.accepted;
+    duplicates += result.duplicates;
+  }
+  EXPECT_EQ(accepted, 1U);
+  EXPECT_EQ(duplicates, 19U);
+  EXPECT_EQ(inbox_rows(*database_), 1);
+}
+
+TEST_F(Inbox, ReceiptsOfOneMessageAreDistinctEvents) {
+  const auto stored = store({receipt("wamid.out.1", "sent", "79161234567"),
+                             receipt("wamid.out.1", "delivered", "79161234567"),
+                             receipt("wamid.out.1", "delivered", "79161234567")});
+
+  EXPECT_EQ(stored.accepted, 2U);
+  EXPECT_EQ(stored.duplicates, 1U);
+}
+
+TEST_F(Inbox, ConcurrentStoresShareOneCommit) {
+  // Hold the database thread so every store is queued before the writer
+  // looks: the writer must then take them all in one transaction.
+  std::promise<void> gate;
+  auto opened = gate.get_future().share();
+  asio::post(database_->executor(), [opened] { opened.wait(); });
+
+  constexpr int webhooks = 50;
+  std::vector<std::future<StoreResult>> futures;
+  for (int i = 0; i < webhooks; ++i) {
+    futures.push_back(asio::co_spawn(
+        io_,
+        database_->inbox().store(
+            {text_message("7916000" + std::to_string(i), "wamid.g" + std::to_string(i), "hi")}),
+        asio::use_future));
+  }
+  io_.poll();
+  const auto commits_before = database_->commit_count();
+  gate.set_value();
+  ASSERT_TRUE(run_until(io_, [&] { return all_ready(futures); }));
+
+  for (auto& future : futures) {
+    EXPECT_EQ(future.get().accepted, 1U);
+  }
+  EXPECT_EQ(database_->commit_count() - commits_before, 1U);
+  EXPECT_EQ(inbox_rows(*database_), webhooks);
+}
+
+TEST_F(Inbox, EventWithoutKeyIsRefusedAndNothingIsStored) {
+  auto keyless = text_message("79161234567", "wamid.X", "hi");
+  keyless.key.clear();
+
+  EXPECT_THROW(store({text_message("79161234567", "wamid.A", "hi"), keyless}),
+               std::invalid_argument);
+  EXPECT_EQ(inbox_rows(*database_), 0);
+}
+
+TEST_F(Inbox, EventKeepsItsTypeUserAndPayload) {
+  const auto message = text_message("79161234567", "wamid.A", "Касса \"Меркурий\"\nне работает");
+  store({message});
+
+  const auto pending = database_->call(
+      [](Connection& c) { return infrastructure::persistence::pending_events(c, 10); });
+
+  ASSERT_EQ(pending.size(), 1U);
+  EXPECT_EQ(pending.front().to_event(), message);
+}
+
+TEST(InboxOnFile, StoredEventIsOnDiskWhenStoreReturns) {
+  asio::io_context io;
+  TempDir dir;
+  const auto path = dir.file("inbox.db");
+  {
+    auto database = open_database(path);
+    run_task(io, database->inbox().store({text_message("79161234567", "wamid.A", "hi")}));
+  }
+
+  auto reopened = open_database(path);
+  const auto entry = reopened->call(
+      [](Connection& c) { return infrastructure::persistence::find_event(c, "wamid.A"); });
+  ASSERT_TRUE(entry.has_value());
+  EXPECT_EQ(entry->state, "pending");
+}
+
+}  // namespace
+}  // namespace fixit::testing
