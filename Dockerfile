@@ -18,6 +18,7 @@ RUN apt-get update \
       cmake ninja-build g++ \
       libboost1.81-dev libboost-url1.81-dev libboost-json1.81-dev \
       libssl-dev libsqlite3-dev libsimdjson-dev libspdlog-dev \
+ && apt-get clean \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
@@ -46,6 +47,7 @@ RUN apt-get update \
       libboost-json1.81.0 libboost-url1.81.0 \
       libssl3 libsqlite3-0 libsimdjson14 libspdlog1.10 \
       sqlite3 \
+ && apt-get clean \
  && rm -rf /var/lib/apt/lists/*
 
 # A fixed, unprivileged uid/gid so volume ownership and backups are predictable.
