@@ -171,12 +171,13 @@ struct HttpClient::Impl {
       boost::system::error_code ec;
       tls_context.load_verify_file(options.ca_file, ec);
       if (ec) {
-        throw std::runtime_error("CA file " + options.ca_file + " cannot be loaded: " +
-                                 ec.message());
+        throw std::runtime_error("CA file " + options.ca_file +
+                                 " cannot be loaded: " + ec.message());
       }
     }
     tls_context.set_verify_mode(ssl::verify_peer);
-    options.max_connections_per_origin = std::max<std::size_t>(1, options.max_connections_per_origin);
+    options.max_connections_per_origin =
+        std::max<std::size_t>(1, options.max_connections_per_origin);
   }
 
   // A pooled connection, or nullptr when the caller may open a new one (its slot
@@ -286,8 +287,8 @@ struct HttpClient::Impl {
       }
       if (handshake_ec) {
         const auto verify = SSL_get_verify_result(handle);
-        const std::string why = verify != X509_V_OK ? X509_verify_cert_error_string(verify)
-                                                    : describe(handshake_ec);
+        const std::string why =
+            verify != X509_V_OK ? X509_verify_cert_error_string(verify) : describe(handshake_ec);
         throw TransportError(Kind::tls, "TLS handshake with " + target.origin + " failed: " + why);
       }
     }
@@ -303,8 +304,8 @@ struct HttpClient::Impl {
     Outcome outcome;
     const auto fail = [&](const boost::system::error_code& ec, const char* step) {
       if (ec == beast::error::timeout) {
-        outcome.error.emplace(Kind::timeout, "timed out " + std::string(step) + " " +
-                                                 target.printable);
+        outcome.error.emplace(Kind::timeout,
+                              "timed out " + std::string(step) + " " + target.printable);
       } else if (ec == http::error::body_limit || ec == http::error::header_limit) {
         outcome.error.emplace(Kind::protocol, "answer too large from " + target.printable);
       } else {

@@ -60,7 +60,8 @@ class TransportError : public std::runtime_error {
     protocol,  // the connection broke or the answer was not valid HTTP
   };
 
-  TransportError(Kind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
+  TransportError(Kind kind, const std::string& message)
+      : std::runtime_error(message), kind_(kind) {}
   [[nodiscard]] Kind kind() const { return kind_; }
 
  private:

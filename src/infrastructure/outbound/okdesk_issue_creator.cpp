@@ -165,9 +165,8 @@ std::string as_html(std::string_view text) {
 
 // Numeric ids go out as JSON numbers, as Okdesk's own answers have them.
 boost::json::value id_value(const std::string& id) {
-  if (!id.empty() && id.size() < 19 && std::all_of(id.begin(), id.end(), [](char c) {
-        return c >= '0' && c <= '9';
-      })) {
+  if (!id.empty() && id.size() < 19 &&
+      std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     return std::stoll(id);
   }
   return boost::json::value(id);
@@ -202,7 +201,8 @@ std::string okdesk_error_message(std::string_view body) {
   simdjson::dom::element doc;
   if (parser.parse(body.data(), body.size()).get(doc) != simdjson::SUCCESS) {
     auto text = std::string(body.substr(0, 200));
-    std::replace_if(text.begin(), text.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+    std::replace_if(
+        text.begin(), text.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
     return text.empty() ? "no details" : text;
   }
   std::vector<std::string> parts;
@@ -290,7 +290,8 @@ std::string OkdeskIssueCreator::generate_ticket_link(const std::string& issue_id
   if (first == std::string::npos) {
     return link + issue_id;
   }
-  for (auto at = first; at != std::string::npos; at = link.find(placeholder, at + issue_id.size())) {
+  for (auto at = first; at != std::string::npos;
+       at = link.find(placeholder, at + issue_id.size())) {
     link.replace(at, placeholder.size(), issue_id);
   }
   return link;
@@ -392,8 +393,7 @@ Task<std::optional<OkdeskIssueCreator::Contact>> OkdeskIssueCreator::find_contac
 
 Task<std::string> OkdeskIssueCreator::find_company(const std::string& name) {
   try {
-    const auto response =
-        co_await call(Call::get("/companies/", "name", name, "company search"));
+    const auto response = co_await call(Call::get("/companies/", "name", name, "company search"));
     if (response.status == 404) {
       co_return std::string{};
     }
@@ -419,9 +419,8 @@ Task<std::string> OkdeskIssueCreator::find_company(const std::string& name) {
   }
 }
 
-Task<OkdeskIssueCreator::Contact> OkdeskIssueCreator::create_contact(const IssueRequest& request,
-                                                                     const std::string& phone,
-                                                                     const std::string& company_id) {
+Task<OkdeskIssueCreator::Contact> OkdeskIssueCreator::create_contact(
+    const IssueRequest& request, const std::string& phone, const std::string& company_id) {
   auto person = split_person_name(request.client.name);
   const auto spellings = phone_spellings(phone);
   const auto stored_phone = spellings.size() > 1 ? spellings[1] : std::string{};
@@ -445,8 +444,8 @@ Task<OkdeskIssueCreator::Contact> OkdeskIssueCreator::create_contact(const Issue
   }
   const boost::json::object body{{"contact", contact}};
 
-  const auto response = co_await call(
-      Call::post("/contacts/", boost::json::serialize(body), "contact creation"));
+  const auto response =
+      co_await call(Call::post("/contacts/", boost::json::serialize(body), "contact creation"));
   if (!is_success(response)) {
     refuse(response, "contact creation", config_.api_token);
   }

@@ -70,9 +70,8 @@ class OkdeskIssueCreator final : public application::IIssueCreator {
   application::Task<std::string> post_issue(const application::IssueRequest& request,
                                             const Contact& contact);
   application::Task<HttpResponse> call(const Call& call);
-  [[nodiscard]] std::string api_url(std::string_view path,
-                                    const std::vector<std::pair<std::string, std::string>>& query)
-      const;
+  [[nodiscard]] std::string api_url(
+      std::string_view path, const std::vector<std::pair<std::string, std::string>>& query) const;
 
   HttpClient& http_;
   OkdeskConfig config_;

@@ -145,8 +145,7 @@ application::Failure classify_whatsapp_error(long code, unsigned http_status) {
 }
 
 bool is_account_problem(long code) {
-  return code == 190 || code == 10 || (code >= 200 && code < 300) || code == 368 ||
-         code == 131031;
+  return code == 190 || code == 10 || (code >= 200 && code < 300) || code == 368 || code == 131031;
 }
 
 WhatsAppConfig WhatsAppConfig::from(const Settings& settings) {
@@ -283,10 +282,9 @@ void WhatsAppSender::fail(const Answer& answer, std::string_view what) {
     } else {
       spdlog::debug("whatsapp account problem persists code={}", answer.code);
     }
-    problem_ = answer.code == 190
-                   ? "WhatsApp rejects WABA_ACCESS_TOKEN (error 190): " + message
-                   : "WhatsApp refuses the account (error " + std::to_string(answer.code) +
-                         "): " + message;
+    problem_ = answer.code == 190 ? "WhatsApp rejects WABA_ACCESS_TOKEN (error 190): " + message
+                                  : "WhatsApp refuses the account (error " +
+                                        std::to_string(answer.code) + "): " + message;
   } else if (failure == Failure::permanent) {
     spdlog::warn("whatsapp message refused code={} http={} message=\"{}\"", answer.code,
                  answer.status, redact(answer.message, config_.access_token));
@@ -358,8 +356,8 @@ Task<SentMessage> WhatsAppSender::send_text(const std::string& to, const std::st
     for (std::size_t j = i; j < parts.size(); ++j) {
       rest += (rest.empty() ? "" : " ") + parts[j];
     }
-    spdlog::info("whatsapp window closed, sending the template to={} template={}",
-                 mask_phone(to), config_.template_name);
+    spdlog::info("whatsapp window closed, sending the template to={} template={}", mask_phone(to),
+                 config_.template_name);
     sent.message_ids.push_back(co_await send_template(to, rest));
     sent.used_template = true;
     break;

@@ -284,10 +284,10 @@ SandboxReply SandboxApi::injected(const Fault& fault, const std::string& endpoin
   if (fault.hang) {
     // What a gateway says once it gives up on a hung upstream; the client has
     // normally hung up long before.
-    auto answer = graph ? reply(504, json::object{{"error", {{"message", "Gateway timeout"},
-                                                             {"code", 2}}}})
-                        : SandboxReply{504, "<html><body>504 Gateway Time-out</body></html>",
-                                       "text/html", std::nullopt};
+    auto answer =
+        graph ? reply(504, json::object{{"error", {{"message", "Gateway timeout"}, {"code", 2}}}})
+              : SandboxReply{504, "<html><body>504 Gateway Time-out</body></html>", "text/html",
+                             std::nullopt};
     answer.hang = fault.hang_for;
     return answer;
   }
@@ -297,14 +297,14 @@ SandboxReply SandboxApi::injected(const Fault& fault, const std::string& endpoin
     const auto status = fault.status != 0 ? fault.status : info.status;
     const auto message =
         code == 190 ? std::string(info.title) : "(#" + std::to_string(code) + ") " + info.title;
-    return reply(status, json::object{{"error",
-                                       {{"message", message},
-                                        {"type", "OAuthException"},
-                                        {"code", code},
-                                        {"error_data",
-                                         {{"messaging_product", "whatsapp"},
-                                          {"details", info.details}}},
-                                        {"fbtrace_id", "ASandboxInjected"}}}});
+    return reply(status,
+                 json::object{{"error",
+                               {{"message", message},
+                                {"type", "OAuthException"},
+                                {"code", code},
+                                {"error_data",
+                                 {{"messaging_product", "whatsapp"}, {"details", info.details}}},
+                                {"fbtrace_id", "ASandboxInjected"}}}});
   }
   const auto status = fault.status != 0 ? fault.status : 500;
   if (fault.body) {
@@ -337,40 +337,41 @@ SandboxReply SandboxApi::route(const Parsed& request, const std::string& endpoin
 SandboxReply SandboxApi::graph_messages(const Parsed& request) {
   const auto graph_error = [](long code, const std::string& details) {
     const auto info = graph_error_info(code);
-    return reply(info.status,
-                 json::object{{"error",
-                               {{"message", code == 190 ? std::string(info.title)
-                                                        : "(#" + std::to_string(code) + ") " +
-                                                              info.title},
-                                {"type", "OAuthException"},
-                                {"code", code},
-                                {"error_data",
-                                 {{"messaging_product", "whatsapp"}, {"details", details}}},
-                                {"fbtrace_id", "ASandbox"}}}});
+    return reply(
+        info.status,
+        json::object{{"error",
+                      {{"message", code == 190 ? std::string(info.title)
+                                               : "(#" + std::to_string(code) + ") " + info.title},
+                       {"type", "OAuthException"},
+                       {"code", code},
+                       {"error_data", {{"messaging_product", "whatsapp"}, {"details", details}}},
+                       {"fbtrace_id", "ASandbox"}}}});
   };
 
   const std::string bearer = "Bearer ";
   if (!request.authorization.starts_with(bearer) || config_.waba_access_token.empty() ||
       request.authorization.substr(bearer.size()) != config_.waba_access_token) {
     return reply(401, json::object{{"error",
-                                    {{"message", "Invalid OAuth access token - Cannot parse "
-                                                 "access token"},
+                                    {{"message",
+                                      "Invalid OAuth access token - Cannot parse "
+                                      "access token"},
                                      {"type", "OAuthException"},
                                      {"code", 190},
                                      {"fbtrace_id", "ASandbox"}}}});
   }
   const auto& phone_number_id = request.segments[request.segments.size() - 2];
   if (!config_.waba_phone_number_id.empty() && phone_number_id != config_.waba_phone_number_id) {
-    return reply(400, json::object{{"error",
-                                    {{"message", "Unsupported post request. Object with ID '" +
-                                                     phone_number_id +
-                                                     "' does not exist, cannot be loaded due to "
-                                                     "missing permissions, or does not support "
-                                                     "this operation."},
-                                     {"type", "GraphMethodException"},
-                                     {"code", 100},
-                                     {"error_subcode", 33},
-                                     {"fbtrace_id", "ASandbox"}}}});
+    return reply(
+        400,
+        json::object{{"error",
+                      {{"message", "Unsupported post request. Object with ID '" + phone_number_id +
+                                       "' does not exist, cannot be loaded due to "
+                                       "missing permissions, or does not support "
+                                       "this operation."},
+                       {"type", "GraphMethodException"},
+                       {"code", 100},
+                       {"error_subcode", 33},
+                       {"fbtrace_id", "ASandbox"}}}});
   }
   if (!request.body || !request.body->is_object()) {
     return graph_error(100, "The request body must be a JSON object");
@@ -438,10 +439,10 @@ SandboxReply SandboxApi::graph_messages(const Parsed& request) {
   const auto id = "wamid.SANDBOX" + std::to_string(next_message_++);
   sent["id"] = id;
   messages_.push_back(sent);
-  return reply(200,
-               json::object{{"messaging_product", "whatsapp"},
-                            {"contacts", json::array{json::object{{"input", to}, {"wa_id", wa_id}}}},
-                            {"messages", json::array{json::object{{"id", id}}}}});
+  return reply(
+      200, json::object{{"messaging_product", "whatsapp"},
+                        {"contacts", json::array{json::object{{"input", to}, {"wa_id", wa_id}}}},
+                        {"messages", json::array{json::object{{"id", id}}}}});
 }
 
 SandboxReply SandboxApi::okdesk(const Parsed& request, const std::string& endpoint) {
@@ -491,8 +492,8 @@ SandboxReply SandboxApi::okdesk(const Parsed& request, const std::string& endpoi
       return okdesk_error(400, "Не указаны параметры поиска");
     }
     for (const auto& [company_id, company] : companies_) {
-      if ((name && (text_of(company, "name") == *name ||
-                    text_of(company, "additional_name") == *name)) ||
+      if ((name &&
+           (text_of(company, "name") == *name || text_of(company, "additional_name") == *name)) ||
           (id && std::to_string(company_id) == *id)) {
         return reply(200, company);
       }
@@ -529,8 +530,7 @@ SandboxReply SandboxApi::okdesk(const Parsed& request, const std::string& endpoi
     const auto id = next_issue_++;
     json::value contact = nullptr;
     if (contact_id) {
-      contact = json::object{{"id", *contact_id},
-                             {"name", contacts_.at(*contact_id).at("name")}};
+      contact = json::object{{"id", *contact_id}, {"name", contacts_.at(*contact_id).at("name")}};
     }
     json::object issue{{"id", id},
                        {"title", title},
@@ -611,25 +611,24 @@ SandboxReply SandboxApi::add_contact(const json::value& body, bool seeding) {
     const auto text = text_of(in, key);
     return text.empty() ? json::value() : json::value(text);
   };
-  json::object contact{
-      {"id", id},
-      {"name", last + " " + first + (patronymic.empty() ? "" : " " + patronymic)},
-      {"first_name", first},
-      {"last_name", last},
-      {"patronymic", nullable("patronymic")},
-      {"position", nullable("position")},
-      {"email", nullable("email")},
-      {"phone", nullable("phone")},
-      {"mobile_phone", nullable("mobile_phone")},
-      {"comment", nullable("comment")},
-      {"login", nullptr},
-      {"crm_1c_id", nullptr},
-      {"company_id", company_id ? json::value(*company_id) : json::value()},
-      {"active", true},
-      {"access_level", json::array{}},
-      {"maintenance_entity_ids", json::array{}},
-      {"parameters", json::array{}},
-      {"updated_at", now_iso()}};
+  json::object contact{{"id", id},
+                       {"name", last + " " + first + (patronymic.empty() ? "" : " " + patronymic)},
+                       {"first_name", first},
+                       {"last_name", last},
+                       {"patronymic", nullable("patronymic")},
+                       {"position", nullable("position")},
+                       {"email", nullable("email")},
+                       {"phone", nullable("phone")},
+                       {"mobile_phone", nullable("mobile_phone")},
+                       {"comment", nullable("comment")},
+                       {"login", nullptr},
+                       {"crm_1c_id", nullptr},
+                       {"company_id", company_id ? json::value(*company_id) : json::value()},
+                       {"active", true},
+                       {"access_level", json::array{}},
+                       {"maintenance_entity_ids", json::array{}},
+                       {"parameters", json::array{}},
+                       {"updated_at", now_iso()}};
   contacts_[id] = contact;
   return reply(200, contact);
 }
@@ -675,8 +674,8 @@ SandboxReply SandboxApi::add_fault(const json::value& body) {
   }
 
   static const std::vector<std::string> endpoints{
-      "waba.messages",        "okdesk.contacts.search", "okdesk.contacts.create",
-      "okdesk.companies.search", "okdesk.issues.create", "okdesk.issues.get"};
+      "waba.messages",           "okdesk.contacts.search", "okdesk.contacts.create",
+      "okdesk.companies.search", "okdesk.issues.create",   "okdesk.issues.get"};
   Fault fault;
   fault.endpoint = text_of(in, "endpoint");
   if (std::find(endpoints.begin(), endpoints.end(), fault.endpoint) == endpoints.end()) {
@@ -777,8 +776,10 @@ void SandboxApi::record(const Parsed& request, const std::string& endpoint,
   } else if (!request.raw_body.empty()) {
     body = request.raw_body;
   }
-  json::object entry{{"method", request.method}, {"path", request.path}, {"query", query},
-                     {"body", body},             {"endpoint", endpoint}, {"status", answer.status}};
+  json::object entry{
+      {"method", request.method}, {"path", request.path},
+      {"query", query},           {"body", body},
+      {"endpoint", endpoint},     {"status", static_cast<std::int64_t>(answer.status)}};
   if (answer.hang) {
     entry["hung"] = true;
   }

@@ -40,9 +40,9 @@
 namespace fixit::infrastructure::sandbox {
 
 struct SandboxConfig {
-  std::string waba_access_token;  // the bearer token the Graph endpoint accepts
-  std::string okdesk_api_token;   // the api_token the Okdesk endpoints accept
-  std::string waba_phone_number_id;  // when set, the only phone number id that exists
+  std::string waba_access_token;      // the bearer token the Graph endpoint accepts
+  std::string okdesk_api_token;       // the api_token the Okdesk endpoints accept
+  std::string waba_phone_number_id;   // when set, the only phone number id that exists
   std::filesystem::path record_file;  // JSON lines, one per request; empty for none
   std::chrono::milliseconds default_hang{120000};
 
@@ -115,7 +115,8 @@ class SandboxApi {
   std::map<std::int64_t, boost::json::object> contacts_;
   std::map<std::int64_t, boost::json::object> companies_;
   std::deque<Fault> faults_;
-  std::map<std::string, std::pair<long, int>> recipient_errors_;  // wa_id -> (code, times; -1 always)
+  std::map<std::string, std::pair<long, int>>
+      recipient_errors_;  // wa_id -> (code, times; -1 always)
   std::string contact_search_shape_ = "object";
   std::int64_t next_message_ = 1;
   std::int64_t next_issue_ = 1001;

@@ -81,8 +81,7 @@ struct SandboxServer::Impl {
         co_return;
       }
       auto request = parser.release();
-      SandboxRequest incoming{std::string(request.method_string()),
-                              std::string(request.target()),
+      SandboxRequest incoming{std::string(request.method_string()), std::string(request.target()),
                               std::string(request[http::field::authorization]),
                               std::move(request.body())};
       auto answer = self->api.handle(incoming);
