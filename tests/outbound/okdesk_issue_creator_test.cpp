@@ -322,6 +322,21 @@ TEST_F(OkdeskIssueCreatorTest, IsRefusedWithAWrongTokenAndNeverShowsIt) {
   EXPECT_EQ(error.failure(), Failure::permanent);
   EXPECT_EQ(error.code(), "401");
   EXPECT_THAT(error.what(), Not(HasSubstr("wrong+secret/token")));
+  ASSERT_TRUE(creator.problem());
+  EXPECT_THAT(*creator.problem(), HasSubstr("OKDESK_API_TOKEN"));
+  EXPECT_THAT(*creator.problem(), Not(HasSubstr("wrong+secret/token")));
+}
+
+TEST_F(OkdeskIssueCreatorTest, HasNoProblemOnceACallWorks) {
+  OkdeskIssueCreator creator(*http_, config());
+  create(creator);
+  EXPECT_FALSE(creator.problem());
+}
+
+TEST_F(OkdeskIssueCreatorTest, ReportsMissingSettingsAsAProblemAndAPermanentError) {
+  OkdeskIssueCreator creator(*http_, {"", "", ""});
+  EXPECT_TRUE(creator.problem());
+  EXPECT_EQ(create_failing(creator).failure(), Failure::permanent);
 }
 
 TEST_F(OkdeskIssueCreatorTest, KeepsTheTokenOutOfLogsAndErrors) {

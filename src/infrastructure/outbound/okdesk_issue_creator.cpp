@@ -278,6 +278,25 @@ OkdeskIssueCreator::OkdeskIssueCreator(HttpClient& http, OkdeskConfig config)
       throw std::invalid_argument("OKDESK_URL cannot be used: " + *reason);
     }
   }
+  if (config_.url.empty() || config_.api_token.empty()) {
+    problem_ = "OKDESK_URL and OKDESK_API_TOKEN must be set to create issues";
+  }
+}
+
+std::optional<std::string> OkdeskIssueCreator::problem() const {
+  const std::lock_guard lock(problem_mutex_);
+  return problem_;
+}
+
+void OkdeskIssueCreator::set_problem(std::optional<std::string> problem) {
+  const std::lock_guard lock(problem_mutex_);
+  if (problem && !problem_) {
+    // Every call fails the same way until someone acts: say it loudly once.
+    spdlog::error("okdesk account problem reason=\"{}\"", *problem);
+  } else if (!problem && problem_) {
+    spdlog::info("okdesk calls work again");
+  }
+  problem_ = std::move(problem);
 }
 
 std::string OkdeskIssueCreator::generate_ticket_link(const std::string& issue_id) const {
@@ -328,8 +347,9 @@ Task<HttpResponse> OkdeskIssueCreator::call(const Call& call) {
     request.content_type = "application/json";
     request.body = call.body;
   }
+  HttpResponse response;
   try {
-    co_return co_await http_.send(std::move(request));
+    response = co_await http_.send(std::move(request));
   } catch (const TransportError& e) {
     const auto failure =
         e.kind() == TransportError::Kind::bad_url ? Failure::permanent : Failure::transient;
@@ -337,6 +357,12 @@ Task<HttpResponse> OkdeskIssueCreator::call(const Call& call) {
     spdlog::info("okdesk call failed step=\"{}\" error=\"{}\"", call.what, message);
     throw DeliveryError(failure, "okdesk " + call.what + " failed: " + message);
   }
+  if (response.status == 401) {
+    set_problem("Okdesk refuses OKDESK_API_TOKEN (http 401 on " + call.what + ")");
+  } else if (response.status < 500 && response.status != 429) {
+    set_problem(std::nullopt);
+  }
+  co_return response;
 }
 
 namespace {

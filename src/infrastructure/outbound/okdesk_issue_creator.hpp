@@ -3,6 +3,7 @@
 // Opens tickets in Okdesk through its REST API (/api/v1), finding or creating
 // the client's contact first so the ticket is linked to them.
 
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -55,6 +56,10 @@ class OkdeskIssueCreator final : public application::IIssueCreator {
 
   [[nodiscard]] std::string generate_ticket_link(const std::string& issue_id) const override;
 
+  // What keeps issues from being created (missing settings, a token Okdesk
+  // refuses), for a readiness check; cleared by the next successful call.
+  [[nodiscard]] std::optional<std::string> problem() const;
+
  private:
   struct Contact {
     std::string id;
@@ -73,8 +78,13 @@ class OkdeskIssueCreator final : public application::IIssueCreator {
   [[nodiscard]] std::string api_url(
       std::string_view path, const std::vector<std::pair<std::string, std::string>>& query) const;
 
+  void set_problem(std::optional<std::string> problem);
+
   HttpClient& http_;
   OkdeskConfig config_;
+
+  mutable std::mutex problem_mutex_;
+  std::optional<std::string> problem_;
 };
 
 }  // namespace fixit::infrastructure::outbound

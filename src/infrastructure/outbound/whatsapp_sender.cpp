@@ -173,6 +173,9 @@ struct WhatsAppSender::Answer {
 
 WhatsAppSender::WhatsAppSender(HttpClient& http, WhatsAppConfig config)
     : http_(http), config_(std::move(config)) {
+  while (config_.api_url.ends_with('/')) {
+    config_.api_url.pop_back();
+  }
   if (const auto reason = HttpClient::unusable_url_reason(config_.api_url)) {
     throw std::invalid_argument("WABA_API_URL cannot be used: " + *reason);
   }
