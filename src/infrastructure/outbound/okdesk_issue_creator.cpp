@@ -353,7 +353,9 @@ Task<HttpResponse> OkdeskIssueCreator::call(const Call& call) {
   } catch (const TransportError& e) {
     const auto failure =
         e.kind() == TransportError::Kind::bad_url ? Failure::permanent : Failure::transient;
-    const auto message = redact(e.what(), config_.api_token);
+    const auto message =
+        redact(redact(e.what(), config_.api_token),
+               boost::urls::encode(config_.api_token, boost::urls::unreserved_chars));
     spdlog::info("okdesk call failed step=\"{}\" error=\"{}\"", call.what, message);
     throw DeliveryError(failure, "okdesk " + call.what + " failed: " + message);
   }
@@ -367,10 +369,19 @@ Task<HttpResponse> OkdeskIssueCreator::call(const Call& call) {
 
 namespace {
 
+// The token as sent in a URL, which an echoed URL would show.
+std::string encoded(const std::string& token) {
+  return boost::urls::encode(token, boost::urls::unreserved_chars);
+}
+
+std::string scrub(std::string text, const std::string& token) {
+  return redact(redact(std::move(text), token), encoded(token));
+}
+
 [[noreturn]] void refuse(const HttpResponse& response, const std::string& what,
                          const std::string& token) {
   const auto transient = response.status == 429 || response.status >= 500;
-  const auto details = redact(okdesk_error_message(response.body), token);
+  const auto details = scrub(okdesk_error_message(response.body), token);
   const auto message =
       "okdesk " + what + " failed: http " + std::to_string(response.status) + ", " + details;
   if (transient) {

@@ -20,15 +20,23 @@ namespace {
 json::value to_value(simdjson::dom::element element) {
   switch (element.type()) {
     case simdjson::dom::element_type::ARRAY: {
+      simdjson::dom::array items;
       json::array array;
-      for (const auto item : element.get_array().value_unsafe()) {
+      if (element.get(items) != simdjson::SUCCESS) {
+        return array;
+      }
+      for (const auto item : items) {
         array.push_back(to_value(item));
       }
       return array;
     }
     case simdjson::dom::element_type::OBJECT: {
+      simdjson::dom::object fields;
       json::object object;
-      for (const auto field : element.get_object().value_unsafe()) {
+      if (element.get(fields) != simdjson::SUCCESS) {
+        return object;
+      }
+      for (const auto field : fields) {
         object[field.key] = to_value(field.value);
       }
       return object;
@@ -206,7 +214,7 @@ struct SandboxApi::Parsed {
 
 SandboxApi::SandboxApi(SandboxConfig config) : config_(std::move(config)) {
   if (!config_.record_file.empty()) {
-    record_out_.open(config_.record_file, std::ios::app | std::ios::binary);
+    record_out_.open(config_.record_file, std::ios::trunc | std::ios::binary);
     if (!record_out_) {
       throw std::runtime_error("cannot open the record file " + config_.record_file.string());
     }
