@@ -207,8 +207,9 @@ std::string html_to_text(std::string_view html) {
     }
     const auto close = html.find('>', i);
     if (close == std::string_view::npos) {
-      out.text(html.substr(i));  // a lone '<' is text
-      break;
+      out.text("<");  // a lone '<' is text
+      ++i;
+      continue;
     }
     auto tag = html.substr(i + 1, close - i - 1);
     const bool closing = !tag.empty() && tag.front() == '/';

@@ -575,6 +575,27 @@ std::optional<std::string> normalize_amount(std::string_view written) {
     decimal = last_comma;
   }
 
+  // Group separators before the decimal mark must split whole thousands.
+  const auto integer_part = number.substr(0, decimal);
+  if (integer_part.find_first_of(".,") != std::string_view::npos) {
+    std::size_t group = 0;
+    bool first_group = true;
+    for (const char c : integer_part) {
+      if (c == '.' || c == ',') {
+        if (group == 0 || group > 3 || (!first_group && group != 3)) {
+          return std::nullopt;
+        }
+        first_group = false;
+        group = 0;
+      } else {
+        ++group;
+      }
+    }
+    if (group != 3) {
+      return std::nullopt;
+    }
+  }
+
   std::string units;
   std::string fraction;
   for (std::size_t i = 0; i < number.size(); ++i) {
