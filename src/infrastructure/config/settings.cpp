@@ -130,9 +130,11 @@ Settings Settings::from(const Environment& env) {
   read_number<std::uint16_t>(env, "PORT", s.port, 0, 65535, errors);
   read_number<std::size_t>(env, "MAX_BODY_BYTES", s.max_body_bytes, 1024,
                            std::size_t{64} * 1024 * 1024, errors);
+  read_number<std::size_t>(env, "MAX_HEADER_BYTES", s.max_header_bytes, 1024, 1024 * 1024, errors);
   read_number<std::size_t>(env, "MAX_CONNECTIONS", s.max_connections, 1, 100000, errors);
   read_millis(env, "READ_TIMEOUT_MS", s.read_timeout, errors);
   read_millis(env, "IDLE_TIMEOUT_MS", s.idle_timeout, errors);
+  read_millis(env, "DRAIN_TIMEOUT_MS", s.drain_timeout, errors);
   s.log_level = env.get_or("LOG_LEVEL", s.log_level);
   static constexpr std::array levels{"trace", "debug", "info", "warn", "error", "critical", "off"};
   if (std::find(levels.begin(), levels.end(), s.log_level) == levels.end()) {
@@ -219,9 +221,11 @@ std::vector<std::string> Settings::describe() const {
       "PORT=" + std::to_string(port),
       "LOG_LEVEL=" + log_level,
       "MAX_BODY_BYTES=" + std::to_string(max_body_bytes),
+      "MAX_HEADER_BYTES=" + std::to_string(max_header_bytes),
       "MAX_CONNECTIONS=" + std::to_string(max_connections),
       "READ_TIMEOUT_MS=" + std::to_string(read_timeout.count()),
       "IDLE_TIMEOUT_MS=" + std::to_string(idle_timeout.count()),
+      "DRAIN_TIMEOUT_MS=" + std::to_string(drain_timeout.count()),
       std::string("WABA_APP_SECRET: ") + secret(waba_app_secret),
       std::string("WABA_VERIFY_TOKEN: ") + secret(waba_verify_token),
       "OKDESK_USER=" + plain(okdesk_user),

@@ -42,6 +42,8 @@ struct Settings {
   std::size_t max_connections = 1024;
   std::chrono::milliseconds read_timeout{15000};
   std::chrono::milliseconds idle_timeout{60000};
+  // On SIGINT/SIGTERM, how long requests in flight may take to finish.
+  std::chrono::milliseconds drain_timeout{10000};
   std::string log_level = "info";
 
   // Inbound secrets; an empty one closes its route.

@@ -1,0 +1,69 @@
+#pragma once
+
+// What each path of the service answers. The HTTP server reads a request and
+// hands it here; the routes verify the sender, turn the body into events, store
+// them and only then answer 200. No Beast in sight, so the routes are tested
+// without sockets too.
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "application/ports.hpp"
+#include "infrastructure/config/settings.hpp"
+#include "infrastructure/web/http_types.hpp"
+
+namespace fixit::infrastructure::web {
+
+class WabaSignature;
+
+// Why the service is not ready (the database cannot be reached...), or nullopt
+// when it is.
+using ReadinessCheck = std::function<application::Task<std::optional<std::string>>()>;
+
+class WebhookRoutes {
+ public:
+  WebhookRoutes(const Settings& settings, application::IEventInbox& inbox,
+                ReadinessCheck readiness);
+  ~WebhookRoutes();
+  WebhookRoutes(const WebhookRoutes&) = delete;
+  WebhookRoutes& operator=(const WebhookRoutes&) = delete;
+
+  // Fills `response` for `request`. Never throws for bad input: that is a 4xx.
+  application::Task<void> handle(const HttpRequest& request, HttpResponse& response);
+
+  // While draining for shutdown /readyz answers 503, so a load balancer stops
+  // sending new work.
+  void set_draining() { draining_ = true; }
+
+  // Logs, once at start, every route that refuses all requests for want of a secret.
+  void log_closed_routes() const;
+
+ private:
+  application::Task<void> receive_waba(const HttpRequest& request, HttpResponse& response);
+  void verify_waba(const HttpRequest& request, HttpResponse& response) const;
+  application::Task<void> receive_okdesk(const HttpRequest& request, HttpResponse& response);
+  application::Task<void> receive_accounting(const HttpRequest& request, HttpResponse& response);
+  application::Task<void> readiness(HttpResponse& response);
+  application::Task<bool> store(std::vector<domain::DomainEvent> events, const HttpRequest& request,
+                                HttpResponse& response);
+
+  std::string waba_app_secret_;
+  std::string waba_verify_token_;
+  std::string okdesk_user_;
+  std::string okdesk_pass_;
+  std::string accounting_user_;
+  std::string accounting_pass_;
+  std::string accounting_token_;
+  std::unique_ptr<WabaSignature> signature_;
+  application::IEventInbox& inbox_;
+  ReadinessCheck readiness_;
+  std::atomic<bool> draining_{false};
+};
+
+// `{"error":"<message>"}`, the message escaped as JSON.
+std::string error_body(std::string_view message);
+
+}  // namespace fixit::infrastructure::web
