@@ -227,6 +227,7 @@ def main():
     demo = Demo(os.path.abspath(args.bin), os.path.abspath(args.data))
     demo.start()
     ok = False
+    issues = []
     try:
         demo.verify_webhook()
         demo.client_writes(PROBLEM)
@@ -255,9 +256,9 @@ def main():
     for who, text in demo.client_lines:
         print(f"[{who:>7}] {text}")
     print("\n=== The ticket as Okdesk received it ===")
-    for request in demo.issues_created():
+    for request in issues:
         print(json.dumps(request.get("body"), ensure_ascii=False, indent=2))
-    print(f"\nservice and sandbox stopped with {codes}; log: {demo.log_path}")
+    print(f"\nservice and sandbox stopped with exit codes {codes}; their log: {demo.log_path}")
     if not ok:
         print("demo: expected exactly one issue to be created", file=sys.stderr)
         return 1

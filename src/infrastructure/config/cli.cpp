@@ -27,6 +27,20 @@ CommandLine parse_command_line(int argc, const char* const* argv,
       set_action(CommandLine::Action::version, arg);
     } else if (arg == "--check-config") {
       set_action(CommandLine::Action::check_config, arg);
+    } else if (arg == "--healthcheck") {
+      set_action(CommandLine::Action::healthcheck, arg);
+    } else if (arg == "--print-flow") {
+      set_action(CommandLine::Action::print_flow, arg);
+    } else if (arg == "--failed-actions" || arg == "--failed-events") {
+      set_action(CommandLine::Action::operator_command, arg);
+      result.operator_args = {std::string(arg)};
+    } else if (arg == "--requeue-actions" || arg == "--requeue-events") {
+      set_action(CommandLine::Action::operator_command, arg);
+      if (i + 1 >= argc || std::string_view(argv[i + 1]).empty()) {
+        result.error = "option " + std::string(arg) + " needs \"all\" or a list of ids";
+      } else {
+        result.operator_args = {std::string(arg), std::string(argv[++i])};
+      }
     } else if (arg == "--env-file") {
       if (i + 1 >= argc || std::string_view(argv[i + 1]).empty()) {
         result.error = "option --env-file needs a file name";
@@ -55,8 +69,11 @@ CommandLine parse_command_line(int argc, const char* const* argv,
 }
 
 std::string usage_text(std::string_view program) {
-  std::string text = "usage: " + std::string(program) +
-                     " [--env-file PATH] [--check-config | --help | --version]\n";
+  std::string text =
+      "usage: " + std::string(program) +
+      " [--env-file PATH] [--check-config | --healthcheck | --print-flow |\n"
+      "        --failed-actions | --requeue-actions all|ID,... |\n"
+      "        --failed-events | --requeue-events all|ID,... | --help | --version]\n";
   text +=
       "\n"
       "Receives WhatsApp, Okdesk and 1C webhooks and runs the client dialog.\n"
@@ -65,6 +82,13 @@ std::string usage_text(std::string_view program) {
       "                   variables set in the environment win over the file\n"
       "  --check-config   print the configuration (secrets as set / not set) and\n"
       "                   exit with 1 when it has errors\n"
+      "  --healthcheck    GET /healthz of the service running with this configuration;\n"
+      "                   exit 0 when it answers 200 within 3 s (container HEALTHCHECK)\n"
+      "  --print-flow     print the built-in dialog texts as a flow file (FLOW_FILE)\n"
+      "  --failed-actions, --requeue-actions all|ID,...\n"
+      "                   list outbound actions that failed for good / queue them again\n"
+      "  --failed-events, --requeue-events all|ID,...\n"
+      "                   list received events that failed / process them again\n"
       "  -h, --help       show this help\n"
       "  -V, --version    show the version\n"
       "\n"

@@ -8,17 +8,21 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "infrastructure/config/settings.hpp"
 
 namespace fixit::infrastructure {
 
 struct CommandLine {
-  enum class Action { run, help, version, check_config };
+  enum class Action { run, help, version, check_config, healthcheck, print_flow, operator_command };
 
   Action action = Action::run;
   // --env-file PATH, else the default file when it exists, else none.
   std::optional<std::filesystem::path> env_file;
+  // For Action::operator_command: the command and its value, e.g.
+  // {"--requeue-actions", "all"}.
+  std::vector<std::string> operator_args;
   // A usage mistake (unknown option, missing value); print it with the usage
   // text and exit with 2.
   std::string error;
