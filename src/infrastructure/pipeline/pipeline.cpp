@@ -125,6 +125,8 @@ void Pipeline::start() {
             std::rethrow_exception(error);
           } catch (const std::exception& e) {
             spdlog::critical("event dispatcher stopped error=\"{}\"", e.what());
+          } catch (...) {
+            spdlog::critical("event dispatcher stopped by an unknown exception");
           }
         }
         database_.set_inbox_listener({});
@@ -138,6 +140,8 @@ void Pipeline::start() {
         std::rethrow_exception(error);
       } catch (const std::exception& e) {
         spdlog::critical("action scheduler stopped error=\"{}\"", e.what());
+      } catch (...) {
+        spdlog::critical("action scheduler stopped by an unknown exception");
       }
     }
     scheduler_done_ = true;
