@@ -1,6 +1,9 @@
 // The pipeline end to end: webhook events in the inbox, the real default flow,
 // actions through mocked ports, retries, restarts and receipts.
 
+#include <boost/asio/detached.hpp>
+
+#include <array>
 #include <charconv>
 
 #include "infrastructure/persistence/deliveries.hpp"
@@ -251,6 +254,37 @@ TEST_F(PipelineTest, OneUsersRepliesStayInOrderWhileAnotherUserIsServedInParalle
     EXPECT_THAT(replies[3], HasSubstr("создана"));
   }
   EXPECT_EQ(issues_.size(), 2U);
+}
+
+TEST_F(PipelineTest, ManyUsersWritingAtOnceEachGetTheirRepliesInOrder) {
+  start();
+  constexpr int users = 200;
+  // Each client writes its three messages one after the other, as a person
+  // does; the clients all write at the same time.
+  const auto client = [this](int n) -> Task<void> {
+    const auto user = "7916" + std::to_string(5000000 + n);
+    const std::array<std::string, 3> texts{"Касса не работает", "Иван", "ООО Ромашка"};
+    for (int step = 0; step < 3; ++step) {
+      std::vector<domain::DomainEvent> one{text_message(
+          user, "wamid." + std::to_string(n) + "." + std::to_string(step), texts[step])};
+      co_await database_->inbox().store(std::move(one));
+    }
+  };
+  for (int n = 0; n < users; ++n) {
+    asio::co_spawn(io_, client(n), asio::detached);
+  }
+
+  ASSERT_TRUE(wait_for([&] { return sent_.size() == 4U * users && idle(); }));
+  for (int n = 0; n < users; ++n) {
+    const auto replies = replies_to("7916" + std::to_string(5000000 + n));
+    ASSERT_EQ(replies.size(), 4U);
+    EXPECT_THAT(replies[0], HasSubstr("Как к вам обращаться"));
+    EXPECT_THAT(replies[1], HasSubstr("Спасибо, Иван!"));
+    EXPECT_THAT(replies[2], HasSubstr("Создаём заявку"));
+    EXPECT_THAT(replies[3], HasSubstr("создана"));
+  }
+  EXPECT_EQ(issues_.size(), static_cast<std::size_t>(users));
+  EXPECT_EQ(pipeline_->stats().events_failed, 0U);
 }
 
 std::vector<long> retry_delays(const LogCapture& log, const std::string& kind) {

@@ -125,6 +125,8 @@ void Pipeline::start() {
             std::rethrow_exception(error);
           } catch (const std::exception& e) {
             spdlog::critical("event dispatcher stopped error=\"{}\"", e.what());
+          } catch (...) {
+            spdlog::critical("event dispatcher stopped by an unknown exception");
           }
         }
         database_.set_inbox_listener({});
@@ -138,6 +140,8 @@ void Pipeline::start() {
         std::rethrow_exception(error);
       } catch (const std::exception& e) {
         spdlog::critical("action scheduler stopped error=\"{}\"", e.what());
+      } catch (...) {
+        spdlog::critical("action scheduler stopped by an unknown exception");
       }
     }
     scheduler_done_ = true;
@@ -160,7 +164,11 @@ Task<void> Pipeline::stop_on_strand() {
   while (!dispatcher_done_ || !scheduler_done_) {
     co_await stopped_wake_.wait_for(options_.poll_interval);
   }
-  // Wake-ups posted before the loops ended run before this returns.
+  // Wake-ups posted before the loops ended (a store committed just before the
+  // listener was removed, a finished action) run before this returns, so none
+  // reaches the pipeline after it is destroyed. Both strands run in order.
+  auto drain = [](Connection&) {};
+  co_await database_.read(std::move(drain));
   co_await asio::post(outbound_, asio::use_awaitable);
   stopped_ = true;
   const auto counts = stats();
