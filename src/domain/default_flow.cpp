@@ -59,7 +59,13 @@ bool is_public_comment(const DomainEvent& event, const Dialog& dialog) {
 // What the client's message says, or its kind in brackets when it says nothing.
 std::string problem_of(const DomainEvent& event) {
   auto text = trim(event.get(key::text));
-  return text.empty() ? "[" + event.get(key::kind) + "]" : text;
+  if (!text.empty()) {
+    return text;
+  }
+  std::string kind = "[";
+  kind += event.get(key::kind);
+  kind += ']';
+  return kind;
 }
 
 void remember_problem(Context& context, const DomainEvent& event) {
