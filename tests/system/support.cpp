@@ -603,10 +603,19 @@ unsigned World::client_writes(const std::string& from, const std::string& messag
 
 unsigned World::accounting_reports_paid(const std::string& issue_id,
                                         const std::string& phone) const {
-  auto notice = fixture_json("onec/payment_paid_bp.json");
-  notice.as_object()["okdesk_issue_id"] = std::stoll(issue_id);
-  notice.as_object()["client_phone"] = "+" + phone;
-  return http(port_, "POST", "/webhook/accounting", json::serialize(notice),
+  // Edited as text: parsing and writing it again would turn 15000.00 into 1.5E4,
+  // which no 1C sends.
+  auto notice = read_fixture("onec/payment_paid_bp.json");
+  const auto replace = [&notice](const std::string& from, const std::string& to) {
+    const auto at = notice.find(from);
+    if (at == std::string::npos) {
+      throw std::runtime_error("payment fixture lacks " + from);
+    }
+    notice.replace(at, from.size(), to);
+  };
+  replace("\"okdesk_issue_id\": 1042", "\"okdesk_issue_id\": " + issue_id);
+  replace("\"client_phone\": \"+79165550123\"", "\"client_phone\": \"+" + phone + "\"");
+  return http(port_, "POST", "/webhook/accounting", notice,
               {{"Content-Type", "application/json"},
                {"Authorization", "Bearer " + config_["ACCOUNTING_TOKEN"]}})
       .status;
