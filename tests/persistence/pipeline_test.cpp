@@ -482,8 +482,13 @@ TEST_F(PipelineTest, OperatorRequeuesAFailedActionAndTheRunningServiceExecutesIt
 
 // A send whose `failed` receipt (window closed) is stored before it returns.
 Task<SentMessage> receipt_stored_then_sent(Database& database, std::string message_id) {
-  co_await database.inbox().store({receipt(message_id, "failed", ivan, "131047")});
-  co_return SentMessage{{message_id}, false};
+  // Named, not temporaries in the co_await: GCC 12 miscompiles those.
+  std::vector<domain::DomainEvent> events;
+  events.push_back(receipt(message_id, "failed", ivan, "131047"));
+  co_await database.inbox().store(std::move(events));
+  SentMessage result;
+  result.message_ids.push_back(std::move(message_id));
+  co_return result;
 }
 
 TEST_F(PipelineTest, ReplyReportedFailedOutsideTheWindowGoesOutAgainAsTheTemplateOnce) {

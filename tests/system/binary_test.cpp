@@ -57,6 +57,7 @@ class ServiceBinary : public ::testing::Test {
 };
 
 TEST_F(ServiceBinary, SigtermExitsCleanlyAndKeepsEveryAcceptedEvent) {
+  config_.env["REQUEST_TIMEOUT_MS"] = "1000";  // how long the stop waits for the hung call
   launch();
   // The first outbound call hangs: work is in flight when the signal comes.
   sandbox_.fail({{"endpoint", "waba.messages"}, {"times", 1}, {"hang", true}, {"hang_ms", 60000}});

@@ -8,6 +8,7 @@ namespace fixit::system_test {
 namespace {
 
 TEST_F(SystemTest, StoppedWhileOkdeskHangsTheConversationContinuesAfterTheRestart) {
+  config_.env["REQUEST_TIMEOUT_MS"] = "1000";  // how long the stop waits for the hung call
   start();
   ASSERT_EQ(world_->client_writes(olga, "wamid.R.1", problem), 200U);
   ASSERT_TRUE(texts_reach(olga, 1));

@@ -342,7 +342,8 @@ Config service_config(const Sandbox& sandbox, const TempDir& dir) {
       {"ACCOUNTING_TOKEN", "system-accounting-token-0d2f"},
       {"DB_PATH", dir.file("fixit.db")},
       {"CONNECT_TIMEOUT_MS", "2000"},
-      {"REQUEST_TIMEOUT_MS", "1000"},
+      // Generous against a loaded machine; tests of hung calls shorten it.
+      {"REQUEST_TIMEOUT_MS", "10000"},
       {"DRAIN_TIMEOUT_MS", "5000"},
   };
   return config;
@@ -495,6 +496,9 @@ ServiceProcess::ServiceProcess(const Config& config, const std::filesystem::path
     out << config.env_file();
   }
   const std::string binary = std::string(FIXIT_BIN_DIR) + "/fixit-exchange";
+  if (access(binary.c_str(), X_OK) != 0) {
+    throw std::runtime_error(binary + " is missing: build the fixit-exchange target");
+  }
   const std::string env_path = env_file.string();
   const std::string log_path = log_file.string();
   std::vector<char*> argv{const_cast<char*>(binary.c_str()), const_cast<char*>("--env-file"),

@@ -146,7 +146,7 @@ struct Config {
   [[nodiscard]] std::string env_file() const;
 };
 
-// Secrets, the sandbox's URLs, a database in `dir`, short timeouts.
+// Secrets, the sandbox's URLs, a database in `dir`.
 Config service_config(const Sandbox& sandbox, const TempDir& dir);
 
 // ---- The service in-process, wired as src/app/main.cpp wires it
