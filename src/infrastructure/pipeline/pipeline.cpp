@@ -396,9 +396,19 @@ Task<void> Pipeline::run_action(persistence::ClaimedAction claimed) {
               database_.notify_inbox();
             }
             // A window-closed receipt may have come before this send was recorded.
+            // Whatever goes wrong there must not keep the outcome from being kept.
             if (options_.resend_as_template) {
-              for (const auto& message_id : result.sent_message_ids) {
-                window_closed(connection, message_id, claimed.pending.user_id, now);
+              try {
+                for (const auto& message_id : result.sent_message_ids) {
+                  window_closed(connection, message_id, claimed.pending.user_id, now);
+                }
+              } catch (const std::exception& e) {
+                const auto* database_error = dynamic_cast<const persistence::DatabaseError*>(&e);
+                if (database_error != nullptr && database_error->environmental()) {
+                  throw;  // the disk: the whole outcome is recorded again later
+                }
+                spdlog::error("template after a closed window not queued id={} error=\"{}\"",
+                              claimed.pending.id, e.what());
               }
             }
             break;
