@@ -27,6 +27,11 @@ Task<ActionResult> ExecuteAction::operator()(const PendingAction& pending) {
       result.sent_message_ids = std::move(sent.message_ids);
       break;
     }
+    case ActionKind::reply_template: {
+      auto sent = co_await messenger_.send_template(pending.user_id, action.text);
+      result.sent_message_ids = std::move(sent.message_ids);
+      break;
+    }
     case ActionKind::mark_read:
       co_await messenger_.mark_read(action.message_id);
       break;

@@ -37,6 +37,10 @@ class IMessageSender {
  public:
   virtual ~IMessageSender() = default;
   virtual Task<SentMessage> send_text(const std::string& to, const std::string& text) = 0;
+  // Sends the approved template the messenger allows outside its 24-hour
+  // window, with `text` as its parameter. A permanent DeliveryError when no
+  // template is configured.
+  virtual Task<SentMessage> send_template(const std::string& to, const std::string& text) = 0;
   virtual Task<void> mark_read(const std::string& message_id) = 0;
 };
 

@@ -6,11 +6,12 @@
 namespace fixit::domain {
 
 namespace {
-constexpr std::array<std::pair<ActionKind, std::string_view>, 4> action_names{{
+constexpr std::array<std::pair<ActionKind, std::string_view>, 5> action_names{{
     {ActionKind::reply, "reply"},
     {ActionKind::create_issue, "create_issue"},
     {ActionKind::request_invoice, "request_invoice"},
     {ActionKind::mark_read, "mark_read"},
+    {ActionKind::reply_template, "reply_template"},
 }};
 }  // namespace
 
@@ -57,6 +58,14 @@ DialogAction DialogAction::mark_read(std::string message_id) {
   DialogAction action;
   action.kind = ActionKind::mark_read;
   action.message_id = std::move(message_id);
+  return action;
+}
+
+DialogAction DialogAction::reply_template(std::string text, std::string undelivered_message_id) {
+  DialogAction action;
+  action.kind = ActionKind::reply_template;
+  action.text = std::move(text);
+  action.message_id = std::move(undelivered_message_id);
   return action;
 }
 

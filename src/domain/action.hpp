@@ -16,6 +16,9 @@ enum class ActionKind {
   create_issue,     // open a helpdesk issue from `title` and `description`
   request_invoice,  // ask accounting for an invoice for the dialog's issue
   mark_read,        // mark the client's message `message_id` as read
+  // send `text` as the parameter of the messenger's approved template: the free
+  // text `message_id` was refused because the client's 24-hour window had closed
+  reply_template,
 };
 
 std::string_view to_string(ActionKind kind);
@@ -32,6 +35,7 @@ struct DialogAction {
   static DialogAction create_issue(std::string title, std::string description);
   static DialogAction request_invoice();
   static DialogAction mark_read(std::string message_id);
+  static DialogAction reply_template(std::string text, std::string undelivered_message_id);
 
   // A copy whose "{placeholder}"s are replaced by the context's values. An
   // unknown placeholder becomes empty; "{{" and "}}" stand for literal braces.

@@ -192,6 +192,39 @@ TEST_F(WhatsAppSenderTest, FailsPermanentlyWhenTheWindowClosedAndNoTemplateIsCon
   EXPECT_THAT(error.what(), HasSubstr("WABA_TEMPLATE_NAME"));
 }
 
+TEST_F(WhatsAppSenderTest, SendsTheTemplateOnRequestWithTheTextAsItsParameter) {
+  WhatsAppSender sender(*http_, config());
+
+  const auto sent = run(io_, sender.send_template(client, "Заявка №1001 создана:\nссылка"));
+
+  EXPECT_TRUE(sent.used_template);
+  ASSERT_EQ(sent.message_ids.size(), 1u);
+  const auto requests = received("waba.messages");
+  ASSERT_EQ(requests.size(), 1u);
+  const auto& body = requests[0].at("body");
+  EXPECT_EQ(body.at("to").as_string(), client);
+  EXPECT_EQ(body.at("type").as_string(), "template");
+  EXPECT_EQ(body.at("template").at("name").as_string(), "reply_to_continue");
+  const auto& parameter = body.at("template").at("components").at(0).at("parameters").at(0);
+  EXPECT_EQ(parameter.at("text").as_string(), "Заявка №1001 создана: ссылка");
+  EXPECT_EQ(api_.messages()[0].at("id").as_string(), sent.message_ids[0]);
+}
+
+TEST_F(WhatsAppSenderTest, RefusesATemplateRequestWhenNoneIsConfigured) {
+  auto without_template = config();
+  without_template.template_name.clear();
+  WhatsAppSender sender(*http_, without_template);
+
+  try {
+    run(io_, sender.send_template(client, "Здравствуйте"));
+    ADD_FAILURE() << "the send did not fail";
+  } catch (const DeliveryError& e) {
+    EXPECT_EQ(e.failure(), Failure::permanent);
+    EXPECT_THAT(e.what(), HasSubstr("WABA_TEMPLATE_NAME"));
+  }
+  EXPECT_TRUE(received("waba.messages").empty());
+}
+
 TEST_F(WhatsAppSenderTest, ReportsARateLimitAsTransientAndSucceedsOnRetry) {
   fail_next("waba.messages", R"("waba_code":130429)");
   WhatsAppSender sender(*http_, config());

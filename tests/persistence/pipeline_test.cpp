@@ -480,5 +480,87 @@ TEST_F(PipelineTest, OperatorRequeuesAFailedActionAndTheRunningServiceExecutesIt
   EXPECT_TRUE(infrastructure::persistence::list_failed_actions(*database_).empty());
 }
 
+// A send whose `failed` receipt (window closed) is stored before it returns.
+Task<SentMessage> receipt_stored_then_sent(Database& database, std::string message_id) {
+  // Named, not temporaries in the co_await: GCC 12 miscompiles those.
+  std::vector<domain::DomainEvent> events;
+  events.push_back(receipt(message_id, "failed", ivan, "131047"));
+  co_await database.inbox().store(std::move(events));
+  SentMessage result;
+  result.message_ids.push_back(std::move(message_id));
+  co_return result;
+}
+
+TEST_F(PipelineTest, ReplyReportedFailedOutsideTheWindowGoesOutAgainAsTheTemplateOnce) {
+  std::vector<std::string> templates;
+  EXPECT_CALL(sender_, send_template(ivan, _))
+      .WillOnce([&templates](const std::string&, const std::string& text) {
+        templates.push_back(text);
+        return sent("wamid.tpl.1");
+      });
+  auto options = fast_options();
+  options.resend_as_template = true;
+  start(options);
+  store({text_message(ivan, "wamid.1", "Касса не работает")});
+  ASSERT_TRUE(wait_for([&] { return replies_to(ivan).size() == 1 && idle(); }));
+
+  store({receipt("wamid.out.1", "failed", ivan, "131047")});
+  store({receipt("wamid.out.1", "failed", ivan, "131047")});
+  ASSERT_TRUE(wait_for([&] { return templates.size() == 1 && idle(); }));
+
+  EXPECT_EQ(templates[0], replies_to(ivan)[0]);
+  const auto action = action_of_kind(ivan, "reply_template");
+  ASSERT_TRUE(action.has_value());
+  EXPECT_EQ(action->state, "done");
+  EXPECT_EQ(action->cause_key, "wamid.out.1:failed");
+  const auto delivery = database_->call(
+      [](Connection& c) { return infrastructure::persistence::find_delivery(c, "wamid.tpl.1"); });
+  ASSERT_TRUE(delivery.has_value());
+  EXPECT_EQ(delivery->action_id, action->id);
+
+  // The template itself reported undeliverable: logged, not sent again.
+  store({receipt("wamid.tpl.1", "failed", ivan, "131047")});
+  ASSERT_TRUE(wait_for([&] { return idle(); }));
+  EXPECT_EQ(log_.lines_with({"warning", "message not delivered", "wamid.tpl.1"}).size(), 1U);
+}
+
+TEST_F(PipelineTest, ClosedWindowReceiptWithoutATemplateIsOnlyLoggedAtWarning) {
+  EXPECT_CALL(sender_, send_template(_, _)).Times(0);
+  start();  // resend_as_template is off: no template configured
+  store({text_message(ivan, "wamid.1", "Касса не работает")});
+  ASSERT_TRUE(wait_for([&] { return replies_to(ivan).size() == 1 && idle(); }));
+
+  store({receipt("wamid.out.1", "failed", ivan, "131047")});
+  ASSERT_TRUE(wait_for([&] { return idle(); }));
+
+  EXPECT_FALSE(action_of_kind(ivan, "reply_template").has_value());
+  EXPECT_EQ(log_.lines_with({"warning", "no template configured", "message_id=wamid.out.1"}).size(),
+            1U);
+}
+
+TEST_F(PipelineTest, ClosedWindowReceiptAheadOfTheRecordedSendStillLeadsToTheTemplate) {
+  // WhatsApp's receipt is stored before the send call that produced the id
+  // has returned and been recorded.
+  EXPECT_CALL(sender_, send_text(ivan, _))
+      .WillOnce([this](const std::string& to, const std::string& text) {
+        sent_.emplace_back(to, text);
+        return receipt_stored_then_sent(*database_, "wamid.early");
+      });
+  std::vector<std::string> templates;
+  EXPECT_CALL(sender_, send_template(ivan, _))
+      .WillOnce([&templates](const std::string&, const std::string& text) {
+        templates.push_back(text);
+        return sent("wamid.tpl.1");
+      });
+  auto options = fast_options();
+  options.resend_as_template = true;
+  start(options);
+
+  store({text_message(ivan, "wamid.1", "Касса не работает")});
+
+  ASSERT_TRUE(wait_for([&] { return templates.size() == 1 && idle(); }));
+  EXPECT_EQ(templates[0], replies_to(ivan)[0]);
+}
+
 }  // namespace
 }  // namespace fixit::testing

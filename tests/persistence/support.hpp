@@ -46,6 +46,8 @@ class MockMessageSender : public application::IMessageSender {
  public:
   MOCK_METHOD(Task<SentMessage>, send_text, (const std::string& to, const std::string& text),
               (override));
+  MOCK_METHOD(Task<SentMessage>, send_template, (const std::string& to, const std::string& text),
+              (override));
   MOCK_METHOD(Task<void>, mark_read, (const std::string& message_id), (override));
 };
 

@@ -314,7 +314,7 @@ Task<std::string> WhatsAppSender::send_part(const std::string& to, const std::st
   fail(answer, "text message");
 }
 
-Task<std::string> WhatsAppSender::send_template(const std::string& to, const std::string& text) {
+Task<std::string> WhatsAppSender::post_template(const std::string& to, const std::string& text) {
   boost::json::object language{{"code", config_.template_lang}};
   boost::json::array parameters{
       boost::json::object{{"type", "text"}, {"text", as_template_parameter(text)}}};
@@ -361,13 +361,29 @@ Task<SentMessage> WhatsAppSender::send_text(const std::string& to, const std::st
     }
     spdlog::info("whatsapp window closed, sending the template to={} template={}", mask_phone(to),
                  config_.template_name);
-    sent.message_ids.push_back(co_await send_template(to, rest));
+    sent.message_ids.push_back(co_await post_template(to, rest));
     sent.used_template = true;
     break;
   }
   succeeded();
   spdlog::debug("whatsapp text sent to={} parts={} template={}", mask_phone(to),
                 sent.message_ids.size(), sent.used_template);
+  co_return sent;
+}
+
+Task<SentMessage> WhatsAppSender::send_template(const std::string& to, const std::string& text) {
+  if (config_.template_name.empty()) {
+    throw DeliveryError(Failure::permanent,
+                        "whatsapp: no template to send, WABA_TEMPLATE_NAME is not set");
+  }
+  if (as_template_parameter(text).empty()) {
+    throw DeliveryError(Failure::permanent, "whatsapp: an empty text cannot be sent");
+  }
+  SentMessage sent;
+  sent.message_ids.push_back(co_await post_template(to, text));
+  sent.used_template = true;
+  succeeded();
+  spdlog::debug("whatsapp template sent to={} template={}", mask_phone(to), config_.template_name);
   co_return sent;
 }
 

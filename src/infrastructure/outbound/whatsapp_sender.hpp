@@ -57,6 +57,11 @@ class WhatsAppSender final : public application::IMessageSender {
   // parts again; texts are rarely that long.
   application::Task<application::SentMessage> send_text(const std::string& to,
                                                         const std::string& text) override;
+  // Sends the configured template (WABA_TEMPLATE_NAME, WABA_TEMPLATE_LANG) with
+  // `text`, flattened to one line, as its body parameter: for a text WhatsApp
+  // reported undeliverable after the send call because the window had closed.
+  application::Task<application::SentMessage> send_template(const std::string& to,
+                                                            const std::string& text) override;
   application::Task<void> mark_read(const std::string& message_id) override;
 
   // What keeps the sender from working (an expired token...), for a readiness
@@ -67,7 +72,7 @@ class WhatsAppSender final : public application::IMessageSender {
   struct Answer;
   application::Task<Answer> post(const std::string& body);
   application::Task<std::string> send_part(const std::string& to, const std::string& text);
-  application::Task<std::string> send_template(const std::string& to, const std::string& text);
+  application::Task<std::string> post_template(const std::string& to, const std::string& text);
   [[noreturn]] void fail(const Answer& answer, std::string_view what);
   void succeeded();
 

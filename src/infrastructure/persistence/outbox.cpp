@@ -98,6 +98,58 @@ void enqueue_actions(Connection& connection, const domain::Dialog& dialog,
   }
 }
 
+TemplateResend queue_template_resend(Connection& connection, const std::string& message_id,
+                                     std::int64_t now) {
+  std::int64_t action_id = 0;
+  std::string user_id;
+  std::string action_json;
+  std::string context_json;
+  {
+    auto q = connection.query(
+        "SELECT d.status, d.error_code, d.action_id, o.kind, o.user_id, o.action, o.context "
+        "FROM deliveries d LEFT JOIN outbox o ON o.id = d.action_id WHERE d.message_id = ?1");
+    q.bind(1, message_id);
+    if (!q.step() || q.text(0) != "failed" || q.optional_text(1) != "131047") {
+      return TemplateResend::not_applicable;
+    }
+    if (q.is_null(2)) {
+      return TemplateResend::not_linked_yet;
+    }
+    if (q.is_null(3) || q.text(3) != domain::to_string(domain::ActionKind::reply)) {
+      return TemplateResend::not_applicable;
+    }
+    action_id = q.integer(2);
+    user_id = q.text(4);
+    action_json = q.text(5);
+    context_json = q.text(6);
+  }
+
+  // A long text goes out in parts, each with its own id and receipt; the
+  // template carries the whole text, so it goes out once.
+  auto earlier = connection.query(
+      "SELECT 1 FROM outbox t JOIN deliveries d "
+      "ON d.message_id = json_extract(t.action, '$.message_id') "
+      "WHERE t.kind = ?1 AND t.user_id = ?2 AND d.action_id = ?3 LIMIT 1");
+  earlier.bind(1, domain::to_string(domain::ActionKind::reply_template))
+      .bind(2, user_id)
+      .bind(3, action_id);
+  if (earlier.step()) {
+    return TemplateResend::already_queued;
+  }
+
+  const auto original = action_from_row(domain::to_string(domain::ActionKind::reply), action_json);
+  domain::Dialog dialog;
+  dialog.user_id = user_id;
+  for (auto& [name, value] : text_map_from_json(context_json)) {
+    dialog.context.emplace(name, std::move(value));
+  }
+  domain::DomainEvent cause;
+  cause.key = message_id + ":failed";
+  enqueue_actions(connection, dialog,
+                  {domain::DialogAction::reply_template(original.text, message_id)}, cause, now);
+  return TemplateResend::queued;
+}
+
 Claim claim_due_actions(Connection& connection, std::int64_t now, std::size_t limit) {
   struct Row {
     std::int64_t id;

@@ -50,6 +50,20 @@ void enqueue_actions(Connection& connection, const domain::Dialog& dialog,
                      const std::vector<domain::DialogAction>& actions,
                      const domain::DomainEvent& cause, std::int64_t now);
 
+enum class TemplateResend {
+  queued,          // a reply_template action now follows the user's queue
+  not_applicable,  // the message did not fail with 131047, or was not a free-text reply
+  not_linked_yet,  // the send call that produced the id has not been recorded yet
+  already_queued,  // another part of the same text already led to the template
+};
+
+// The messenger reported `message_id` failed because the client's 24-hour
+// window had closed (error 131047): queues the template with the original
+// reply's text and context, once per reply action, caused by the receipt
+// `<message_id>:failed`. Template messages themselves never lead to another.
+TemplateResend queue_template_resend(Connection& connection, const std::string& message_id,
+                                     std::int64_t now);
+
 // Marks up to `limit` due head actions `running` and returns them. A row that
 // cannot be read is marked failed instead.
 Claim claim_due_actions(Connection& connection, std::int64_t now, std::size_t limit);

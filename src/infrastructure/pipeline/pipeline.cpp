@@ -56,6 +56,7 @@ PipelineOptions PipelineOptions::from(const Settings& settings) {
   PipelineOptions options;
   options.retry.max_attempts = settings.max_attempts;
   options.max_reply_age = settings.max_reply_age;
+  options.resend_as_template = !settings.waba_template_name.empty();
   return options;
 }
 
@@ -180,6 +181,31 @@ Task<void> Pipeline::stop_on_strand() {
 
 // ---- Dispatcher (database strand)
 
+persistence::TemplateResend Pipeline::window_closed(Connection& connection,
+                                                    const std::string& message_id,
+                                                    const std::string& user_id, std::int64_t now) {
+  const auto outcome = persistence::queue_template_resend(connection, message_id, now);
+  switch (outcome) {
+    case persistence::TemplateResend::queued:
+      spdlog::info("message not delivered, window closed; template queued message_id={} user={}",
+                   message_id, mask_phone(user_id));
+      break;
+    case persistence::TemplateResend::not_linked_yet:
+      spdlog::info(
+          "message not delivered, window closed; template follows once the send is recorded "
+          "message_id={} user={}",
+          message_id, mask_phone(user_id));
+      break;
+    case persistence::TemplateResend::already_queued:
+      spdlog::debug("window closed, template already queued message_id={} user={}", message_id,
+                    mask_phone(user_id));
+      break;
+    case persistence::TemplateResend::not_applicable:
+      break;
+  }
+  return outcome;
+}
+
 Task<void> Pipeline::dispatch_loop() {
   auto backoff = std::chrono::milliseconds(0);
   while (!stopping_) {
@@ -234,9 +260,20 @@ Task<std::size_t> Pipeline::dispatch_batch() {
         const auto outcome = persistence::apply_receipt(connection, event, now);
         if (outcome == persistence::ReceiptOutcome::applied &&
             event.get(domain::key::status) == "failed") {
-          spdlog::warn("message not delivered message_id={} user={} code={} reason=\"{}\"",
-                       event.get(domain::key::message_id), mask_phone(event.user_id),
-                       event.get(domain::key::error_code), event.get(domain::key::error_title));
+          const auto message_id = event.get(domain::key::message_id);
+          const bool window_closed_error = event.get(domain::key::error_code) == "131047";
+          if (window_closed_error && !options_.resend_as_template) {
+            spdlog::warn(
+                "message not delivered, window closed and no template configured message_id={} "
+                "user={}",
+                message_id, mask_phone(event.user_id));
+          } else if (!window_closed_error ||
+                     window_closed(connection, message_id, event.user_id, now) ==
+                         persistence::TemplateResend::not_applicable) {
+            spdlog::warn("message not delivered message_id={} user={} code={} reason=\"{}\"",
+                         message_id, mask_phone(event.user_id), event.get(domain::key::error_code),
+                         event.get(domain::key::error_title));
+          }
         }
       } else {
         const auto result = co_await process_(event);
@@ -357,6 +394,22 @@ Task<void> Pipeline::run_action(persistence::ClaimedAction claimed) {
           case Verdict::Kind::done:
             if (persistence::complete_action(connection, claimed, result, now)) {
               database_.notify_inbox();
+            }
+            // A window-closed receipt may have come before this send was recorded.
+            // Whatever goes wrong there must not keep the outcome from being kept.
+            if (options_.resend_as_template) {
+              try {
+                for (const auto& message_id : result.sent_message_ids) {
+                  window_closed(connection, message_id, claimed.pending.user_id, now);
+                }
+              } catch (const std::exception& e) {
+                const auto* database_error = dynamic_cast<const persistence::DatabaseError*>(&e);
+                if (database_error != nullptr && database_error->environmental()) {
+                  throw;  // the disk: the whole outcome is recorded again later
+                }
+                spdlog::error("template after a closed window not queued id={} error=\"{}\"",
+                              claimed.pending.id, e.what());
+              }
             }
             break;
           case Verdict::Kind::retry:

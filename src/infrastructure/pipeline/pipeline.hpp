@@ -50,6 +50,9 @@ struct PipelineOptions {
   // How often the database is looked at without a wake-up: picks up actions
   // and events re-queued by an operator from another process.
   std::chrono::milliseconds poll_interval{1000};
+  // A reply that WhatsApp reports failed with 131047 (the 24-hour window had
+  // closed) is sent again as the approved template. Off when none is configured.
+  bool resend_as_template = false;
 
   static PipelineOptions from(const Settings& settings);
 };
@@ -94,6 +97,11 @@ class Pipeline {
   application::Task<void> schedule_loop();
   application::Task<void> run_action(persistence::ClaimedAction claimed);
   application::Task<void> stop_on_strand();
+  // Queues the template for a reply reported undeliverable with 131047; on the
+  // database strand, inside the caller's transaction.
+  persistence::TemplateResend window_closed(persistence::Connection& connection,
+                                            const std::string& message_id,
+                                            const std::string& user_id, std::int64_t now);
 
   persistence::Database& database_;
   PipelineOptions options_;
