@@ -354,5 +354,46 @@ TEST(WebhookServer, LogsOneLinePerRequestAndNeverASecretOrPhone) {
   EXPECT_EQ(request_lines, 8u);
 }
 
+// Many clients at once, each posting several notifications on its own
+// kept-alive connection.
+void post_concurrently(TestServer& server, int clients, int per_client) {
+  std::vector<std::future<int>> done;
+  for (int c = 0; c < clients; ++c) {
+    done.push_back(std::async(std::launch::async, [&server, c, per_client] {
+      HttpClient client(server.port());
+      int ok = 0;
+      for (int i = 0; i < per_client; ++i) {
+        const auto id = "wamid.c" + std::to_string(c) + "." + std::to_string(i);
+        const auto body = R"({"object":"whatsapp_business_account","entry":[{"id":"1","changes":[)"
+                          R"({"field":"messages","value":{"messages":[{"from":"7999","id":")" +
+                          id + R"(","timestamp":"1","type":"text","text":{"body":"hi"}}]}}]}]})";
+        ok += client.request("POST", "/webhook/waba", body, {{"X-Hub-Signature-256", sign(body)}})
+                  .status == 200;
+      }
+      return ok;
+    }));
+  }
+  int ok = 0;
+  for (auto& result : done) {
+    ok += result.get();
+  }
+  EXPECT_EQ(ok, clients * per_client);
+  EXPECT_EQ(server.inbox().events().size(), static_cast<std::size_t>(clients * per_client));
+}
+
+TEST(WebhookServer, ServesConcurrentClientsOnASingleThreadWithoutStrands) {
+  TestServer server(test_settings(), {}, infrastructure::web::IoThreads::one);
+
+  post_concurrently(server, 8, 25);
+}
+
+TEST(WebhookServer, ServesConcurrentClientsOnAnIoContextRunByFourThreads) {
+  TestServer server(test_settings(), {}, infrastructure::web::IoThreads::several, 4);
+
+  post_concurrently(server, 8, 25);
+  server.stop();
+  EXPECT_EQ(server.server().connections(), 0u);
+}
+
 }  // namespace
 }  // namespace fixit::test

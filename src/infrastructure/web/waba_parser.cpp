@@ -42,7 +42,7 @@ struct MessageView {
   std::string_view from_user_id;
   std::string_view timestamp;
   std::string_view kind;
-  std::array<KindObject, 2> objects;
+  std::array<KindObject, 4> objects;
   std::size_t object_count = 0;
 
   [[nodiscard]] std::string_view text() const {
