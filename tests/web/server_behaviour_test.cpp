@@ -37,6 +37,20 @@ TEST(WebhookServer, AnswersHealthz) {
   EXPECT_EQ(reply.body, R"({"status":"ok"})");
 }
 
+TEST(WebhookServer, AnswersHeadWithHeadersOnlyAndKeepsTheConnectionUsable) {
+  TestServer server;
+  HttpClient client(server.port());
+
+  client.send_raw("HEAD /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  const auto head = client.read_head_reply();
+  const auto next = client.request("GET", "/healthz");
+
+  EXPECT_EQ(head.status, 200u);
+  EXPECT_EQ(head.header("content-length"), "15");
+  EXPECT_EQ(next.status, 200u);
+  EXPECT_EQ(next.body, R"({"status":"ok"})");
+}
+
 TEST(WebhookServer, AnswersReadyzFromTheReadinessCheck) {
   TestServer ready(test_settings(), []() -> application::Task<std::optional<std::string>> {
     co_return std::nullopt;
@@ -77,7 +91,7 @@ TEST(WebhookServer, AnswersAWrongMethodWithTheAllowedOnes) {
   EXPECT_EQ(accounting.status, 405u);
   EXPECT_EQ(accounting.header("allow"), "POST");
   EXPECT_EQ(health.status, 405u);
-  EXPECT_EQ(health.header("allow"), "GET");
+  EXPECT_EQ(health.header("allow"), "GET, HEAD");
   EXPECT_THAT(waba.body, HasSubstr("method not allowed"));
 }
 

@@ -180,16 +180,16 @@ WebhookRoutes::Next WebhookRoutes::route(const HttpRequest& request, HttpRespons
     }
     method_not_allowed(response, "POST");
   } else if (path == health_path) {
-    if (request.method == Method::get) {
+    if (request.method == Method::get || request.method == Method::head) {
       response.body = ok_body;
     } else {
-      method_not_allowed(response, "GET");
+      method_not_allowed(response, "GET, HEAD");
     }
   } else if (path == ready_path) {
-    if (request.method == Method::get) {
+    if (request.method == Method::get || request.method == Method::head) {
       return Next::check_readiness;
     }
-    method_not_allowed(response, "GET");
+    method_not_allowed(response, "GET, HEAD");
   } else {
     answer(response, 404, "no such path: " + std::string(path.substr(0, 200)));
   }

@@ -398,6 +398,9 @@ class WebhookServer::Impl : public std::enable_shared_from_this<WebhookServer::I
       response.body() = std::move(reply.body);
       response.keep_alive(keep_alive);
       response.prepare_payload();
+      if (request.method == Method::head) {
+        response.body().clear();  // the headers describe the body a GET would get
+      }
 
       stream.expires_after(settings_.read_timeout);
       auto [write_error, written] = co_await http::async_write(stream, response, nothrow);
