@@ -246,7 +246,8 @@ void log_errors(std::string_view where, od::value value) {
         title = scalar(field.value());
       }
     }
-    spdlog::debug("whatsapp reported an error where={} code={} title=\"{}\"", where, code, title);
+    spdlog::debug("whatsapp reported an error where={} code={} title=\"{}\"", where, log_text(code),
+                  log_text(title));
   }
 }
 
@@ -386,7 +387,7 @@ void emit_change(const ChangeScratch& change, WabaNotification& out) {
     const auto& message = change.messages[i];
     if (message.id.empty()) {
       ++out.skipped;
-      spdlog::debug("whatsapp message without id skipped kind={}", message.kind);
+      spdlog::debug("whatsapp message without id skipped kind={}", log_text(message.kind));
       continue;
     }
     const auto* contact = contact_of(message, i, change.contacts);
@@ -454,7 +455,7 @@ void read_change(od::value value, ChangeScratch& change, WabaNotification& out) 
   // and statuses (a missing field is given the benefit of the doubt).
   if (!change.field.empty() && change.field != "messages") {
     out.skipped += change.message_count + change.statuses.size() + 1;
-    spdlog::debug("whatsapp change ignored field={}", change.field);
+    spdlog::debug("whatsapp change ignored field={}", log_text(change.field));
     return;
   }
   emit_change(change, out);
@@ -500,7 +501,7 @@ WabaNotification parse_waba_notification(const std::string& body) {
       } else if (name == "object") {
         const auto object = scalar(value);
         if (object != "whatsapp_business_account") {
-          spdlog::debug("whatsapp notification for another object object={}", object);
+          spdlog::debug("whatsapp notification for another object object={}", log_text(object));
         }
       }
     }

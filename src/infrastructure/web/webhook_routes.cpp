@@ -107,7 +107,8 @@ Task<void> WebhookRoutes::handle(const HttpRequest& request, HttpResponse& respo
     next = route(request, response, events);
   } catch (const RequestError& error) {
     spdlog::info("request rejected path={} status={} reason=\"{}\" request_id={}",
-                 route_of(request.target), error.status(), error.what(), request.request_id);
+                 route_of(request.target), error.status(), log_text(error.what(), 300),
+                 request.request_id);
     answer(response, error.status(), error.what());
   } catch (const std::exception& error) {
     spdlog::error("request failed path={} error=\"{}\" request_id={}", route_of(request.target),
@@ -285,7 +286,8 @@ WebhookRoutes::Next WebhookRoutes::receive_okdesk(const HttpRequest& request,
     spdlog::info(
         "okdesk event acknowledged without action event_type={} issue_id={} reason=\"{}\" "
         "request_id={}",
-        notification.event_type, notification.issue_id, notification.ignored, request.request_id);
+        log_text(notification.event_type), log_text(notification.issue_id), notification.ignored,
+        request.request_id);
     return Next::store;
   }
   events.push_back(std::move(*notification.event));
@@ -313,7 +315,7 @@ WebhookRoutes::Next WebhookRoutes::receive_accounting(
   }
 
   events.push_back(parse_payment_notice(*request.body, request.content_type));
-  spdlog::debug("payment notice read key={} status={} request_id={}", events.front().key,
+  spdlog::debug("payment notice read key={} status={} request_id={}", log_text(events.front().key),
                 events.front().get(domain::key::status), request.request_id);
   return Next::store;
 }

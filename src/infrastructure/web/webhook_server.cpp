@@ -94,7 +94,7 @@ using RequestParser = http::request_parser<PaddedBody>;
 using Response = http::response<http::string_body>;
 
 // A body this large is not kept for the connection's next request.
-constexpr std::size_t max_kept_body_capacity = 256 * 1024;
+constexpr std::size_t max_kept_body_capacity = 64 * 1024;
 
 Method method_of(http::verb verb) {
   switch (verb) {
