@@ -375,6 +375,11 @@ const ContactView* contact_of(const MessageView& message, std::size_t index,
   if (message.from.empty() && message.from_user_id.empty() && !contacts.empty()) {
     return &contacts[index < contacts.size() ? index : 0];
   }
+  // A wa_id may be spelled differently from `from` (some countries' mobile
+  // prefixes); a lone contact is still the sender.
+  if (contacts.size() == 1) {
+    return &contacts.front();
+  }
   return nullptr;
 }
 
