@@ -1,4 +1,5 @@
 #include "infrastructure/web/credentials.hpp"
+#include "infrastructure/web/http_types.hpp"
 
 #include <gtest/gtest.h>
 
@@ -92,6 +93,12 @@ TEST(Credentials, MatchesBasicAuthAndBearerTokens) {
   EXPECT_FALSE(bearer_matches("Bearer tok-2", "tok-1"));
   EXPECT_FALSE(bearer_matches("Bearer ", ""));
   EXPECT_FALSE(bearer_matches(basic_auth("u", "tok-1"), "tok-1"));
+}
+
+TEST(LogText, KeepsASenderFromForgingLogLinesOrFields) {
+  EXPECT_EQ(log_text("new_comment"), "new_comment");
+  EXPECT_EQ(log_text("a\nfake line\r\"quoted\""), "a?fake line??quoted?");
+  EXPECT_EQ(log_text(std::string(200, 'x'), 10), "xxxxxxxxxx...");
 }
 
 }  // namespace

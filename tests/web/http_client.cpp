@@ -82,8 +82,21 @@ void HttpClient::send_raw(std::string_view bytes) {
   }
 }
 
+HttpReply HttpClient::read_head_reply() {
+  auto reply = read(true);
+  if (!reply) {
+    throw std::runtime_error("server closed the connection without answering");
+  }
+  return *reply;
+}
+
 std::optional<HttpReply> HttpClient::read_reply() {
+  return read(false);
+}
+
+std::optional<HttpReply> HttpClient::read(bool head) {
   http::response_parser<http::string_body> parser;
+  parser.skip(head);
   parser.body_limit(64 * 1024 * 1024);
   const auto ec = state_->run(
       [&](auto handler) { http::async_read(state_->stream, state_->buffer, parser, handler); });

@@ -46,11 +46,15 @@ class HttpClient {
   void send_raw(std::string_view bytes);
   // The next answer; nullopt when the server closed the connection instead.
   std::optional<HttpReply> read_reply();
+  // The answer to a HEAD request: headers only, whatever Content-Length says.
+  HttpReply read_head_reply();
   // Waits for the server to close the connection: true when it did, false when
   // the guard time passed first. Bytes that arrive meanwhile are discarded.
   bool wait_until_closed();
 
  private:
+  std::optional<HttpReply> read(bool head);
+
   struct State;
   std::unique_ptr<State> state_;
 };

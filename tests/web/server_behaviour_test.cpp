@@ -37,6 +37,20 @@ TEST(WebhookServer, AnswersHealthz) {
   EXPECT_EQ(reply.body, R"({"status":"ok"})");
 }
 
+TEST(WebhookServer, AnswersHeadWithHeadersOnlyAndKeepsTheConnectionUsable) {
+  TestServer server;
+  HttpClient client(server.port());
+
+  client.send_raw("HEAD /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  const auto head = client.read_head_reply();
+  const auto next = client.request("GET", "/healthz");
+
+  EXPECT_EQ(head.status, 200u);
+  EXPECT_EQ(head.header("content-length"), "15");
+  EXPECT_EQ(next.status, 200u);
+  EXPECT_EQ(next.body, R"({"status":"ok"})");
+}
+
 TEST(WebhookServer, AnswersReadyzFromTheReadinessCheck) {
   TestServer ready(test_settings(), []() -> application::Task<std::optional<std::string>> {
     co_return std::nullopt;
@@ -77,7 +91,7 @@ TEST(WebhookServer, AnswersAWrongMethodWithTheAllowedOnes) {
   EXPECT_EQ(accounting.status, 405u);
   EXPECT_EQ(accounting.header("allow"), "POST");
   EXPECT_EQ(health.status, 405u);
-  EXPECT_EQ(health.header("allow"), "GET");
+  EXPECT_EQ(health.header("allow"), "GET, HEAD");
   EXPECT_THAT(waba.body, HasSubstr("method not allowed"));
 }
 
@@ -352,6 +366,47 @@ TEST(WebhookServer, LogsOneLinePerRequestAndNeverASecretOrPhone) {
     ++request_lines;
   }
   EXPECT_EQ(request_lines, 8u);
+}
+
+// Many clients at once, each posting several notifications on its own
+// kept-alive connection.
+void post_concurrently(TestServer& server, int clients, int per_client) {
+  std::vector<std::future<int>> done;
+  for (int c = 0; c < clients; ++c) {
+    done.push_back(std::async(std::launch::async, [&server, c, per_client] {
+      HttpClient client(server.port());
+      int ok = 0;
+      for (int i = 0; i < per_client; ++i) {
+        const auto id = "wamid.c" + std::to_string(c) + "." + std::to_string(i);
+        const auto body = R"({"object":"whatsapp_business_account","entry":[{"id":"1","changes":[)"
+                          R"({"field":"messages","value":{"messages":[{"from":"7999","id":")" +
+                          id + R"(","timestamp":"1","type":"text","text":{"body":"hi"}}]}}]}]})";
+        ok += client.request("POST", "/webhook/waba", body, {{"X-Hub-Signature-256", sign(body)}})
+                  .status == 200;
+      }
+      return ok;
+    }));
+  }
+  int ok = 0;
+  for (auto& result : done) {
+    ok += result.get();
+  }
+  EXPECT_EQ(ok, clients * per_client);
+  EXPECT_EQ(server.inbox().events().size(), static_cast<std::size_t>(clients * per_client));
+}
+
+TEST(WebhookServer, ServesConcurrentClientsOnASingleThreadWithoutStrands) {
+  TestServer server(test_settings(), {}, infrastructure::web::IoThreads::one);
+
+  post_concurrently(server, 8, 25);
+}
+
+TEST(WebhookServer, ServesConcurrentClientsOnAnIoContextRunByFourThreads) {
+  TestServer server(test_settings(), {}, infrastructure::web::IoThreads::several, 4);
+
+  post_concurrently(server, 8, 25);
+  server.stop();
+  EXPECT_EQ(server.server().connections(), 0u);
 }
 
 }  // namespace

@@ -109,6 +109,20 @@ TEST(OkdeskWebhook, RejectsAnEventWithoutIssueId) {
   EXPECT_THAT(reply.body, HasSubstr("issue.id"));
 }
 
+TEST(OkdeskWebhook, RefusesOkdeskApiAnswersThatAreNoWebhooks) {
+  TestServer server;
+
+  for (const std::string file :
+       {"okdesk/api_contact_search_response.json", "okdesk/api_create_issue_response.json",
+        "okdesk/api_error_422_example.json"}) {
+    const auto reply = post(server.port(), "/webhook/okdesk", read_fixture(file),
+                            basic_auth(okdesk_user, okdesk_pass));
+    EXPECT_EQ(reply.status, 422u) << file;
+    EXPECT_THAT(reply.body, HasSubstr("event.event_type")) << file;
+  }
+  EXPECT_EQ(server.inbox().calls(), 0u);
+}
+
 TEST(AccountingWebhook, StoresThePaymentOfTheEnglishContractWithBasicAuth) {
   TestServer server;
 

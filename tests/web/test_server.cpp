@@ -7,14 +7,17 @@
 namespace fixit::test {
 
 TestServer::TestServer(infrastructure::Settings settings,
-                       infrastructure::web::ReadinessCheck readiness)
+                       infrastructure::web::ReadinessCheck readiness,
+                       infrastructure::web::IoThreads mode, int threads)
     : server_(std::make_unique<infrastructure::web::WebhookServer>(
-          io_.get_executor(), std::move(settings), inbox_, std::move(readiness))) {
+          io_.get_executor(), std::move(settings), inbox_, std::move(readiness), mode)) {
   port_ = server_->start();
-  thread_ = std::thread([this] {
-    auto work = boost::asio::make_work_guard(io_);
-    io_.run();
-  });
+  for (int i = 0; i < threads; ++i) {
+    threads_.emplace_back([this] {
+      auto work = boost::asio::make_work_guard(io_);
+      io_.run();
+    });
+  }
 }
 
 TestServer::~TestServer() {
@@ -23,7 +26,9 @@ TestServer::~TestServer() {
     begin_stop().wait();
   }
   io_.stop();
-  thread_.join();
+  for (auto& thread : threads_) {
+    thread.join();
+  }
 }
 
 std::future<void> TestServer::begin_stop() {

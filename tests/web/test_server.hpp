@@ -8,6 +8,7 @@
 #include <future>
 #include <memory>
 #include <thread>
+#include <vector>
 
 #include "infrastructure/web/webhook_server.hpp"
 #include "web/fake_inbox.hpp"
@@ -18,7 +19,9 @@ namespace fixit::test {
 class TestServer {
  public:
   explicit TestServer(infrastructure::Settings settings = test_settings(),
-                      infrastructure::web::ReadinessCheck readiness = {});
+                      infrastructure::web::ReadinessCheck readiness = {},
+                      infrastructure::web::IoThreads mode = infrastructure::web::IoThreads::several,
+                      int threads = 1);
   ~TestServer();
   TestServer(const TestServer&) = delete;
   TestServer& operator=(const TestServer&) = delete;
@@ -36,7 +39,7 @@ class TestServer {
   FakeInbox inbox_;
   std::unique_ptr<infrastructure::web::WebhookServer> server_;
   std::uint16_t port_ = 0;
-  std::thread thread_;
+  std::vector<std::thread> threads_;
   bool stopped_ = false;
 };
 

@@ -224,6 +224,17 @@ TEST(WabaParser, FallsBackToTheContactWhenTheSenderIsMissing) {
   EXPECT_EQ(by_user_id[0].get(key::profile_name), "Nick");
 }
 
+TEST(WabaParser, TakesTheProfileOfALoneContactWhoseWaIdIsSpelledDifferently) {
+  const auto events = parse(notification(
+      R"("contacts":[{"profile":{"name":"Ana"},"wa_id":"551187654321"}],"messages":[)" +
+      message("wamid.br", "text", R"("text":{"body":"oi"})", "5511987654321") + "]"));
+
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].user_id, "5511987654321");
+  EXPECT_EQ(events[0].get(key::phone), "5511987654321");
+  EXPECT_EQ(events[0].get(key::profile_name), "Ana");
+}
+
 TEST(WabaParser, ToleratesErrorsAtEveryLevel) {
   const auto events =
       parse(notification(R"("errors":[{"code":131000,"title":"Something went wrong"}],"messages":[)"

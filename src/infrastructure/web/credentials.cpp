@@ -5,25 +5,30 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
+#include <array>
+#include <atomic>
 #include <cctype>
+#include <cstdint>
 #include <stdexcept>
 
 namespace fixit::infrastructure::web {
 
 namespace {
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
+// Hex digit values, -1 for anything else: a table, since a branch per digit of
+// a random digest mispredicts half the time.
+constexpr std::array<std::int8_t, 256> hex_values = [] {
+  std::array<std::int8_t, 256> table{};
+  table.fill(-1);
+  for (int c = '0'; c <= '9'; ++c) {
+    table[static_cast<std::size_t>(c)] = static_cast<std::int8_t>(c - '0');
   }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
+  for (int c = 'a'; c <= 'f'; ++c) {
+    table[static_cast<std::size_t>(c)] = static_cast<std::int8_t>(c - 'a' + 10);
+    table[static_cast<std::size_t>(c - 'a' + 'A')] = static_cast<std::int8_t>(c - 'a' + 10);
   }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
+  return table;
+}();
 
 bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) {
   if (text.size() < prefix.size()) {
@@ -81,20 +86,39 @@ std::optional<Sha256Digest> parse_hub_signature(std::string_view header) {
   if (hex.size() != digest.size() * 2) {
     return std::nullopt;
   }
+  int invalid = 0;
   for (std::size_t i = 0; i < digest.size(); ++i) {
-    const int high = hex_value(hex[2 * i]);
-    const int low = hex_value(hex[2 * i + 1]);
-    if (high < 0 || low < 0) {
-      return std::nullopt;
-    }
-    digest[i] = static_cast<std::uint8_t>(high * 16 + low);
+    const int high = hex_values[static_cast<unsigned char>(hex[2 * i])];
+    const int low = hex_values[static_cast<unsigned char>(hex[2 * i + 1])];
+    invalid |= high | low;  // negative when either is no hex digit
+    digest[i] = static_cast<std::uint8_t>(((high & 0x0f) << 4) | (low & 0x0f));
+  }
+  if (invalid < 0) {
+    return std::nullopt;
   }
   return digest;
 }
 
+namespace {
+
+// Identifies a keyed context, so a thread's cached duplicate is never used
+// with another instance's key (an address could be reused, a number is not).
+std::atomic<std::uint64_t> next_generation{1};
+
+// This thread's duplicate of the last keyed context it used.
+struct ThreadContext {
+  std::uint64_t generation = 0;
+  EVP_MAC_CTX* ctx = nullptr;
+
+  ~ThreadContext() { EVP_MAC_CTX_free(ctx); }
+};
+
+}  // namespace
+
 struct WabaSignature::State {
   EVP_MAC* mac = nullptr;
   EVP_MAC_CTX* keyed = nullptr;
+  std::uint64_t generation = next_generation.fetch_add(1);
 
   ~State() {
     EVP_MAC_CTX_free(keyed);
@@ -126,27 +150,39 @@ WabaSignature::WabaSignature(std::string_view app_secret) : state_(std::make_uni
 WabaSignature::~WabaSignature() = default;
 
 Sha256Digest WabaSignature::digest(std::string_view body) const {
+  thread_local ThreadContext cached;
+  if (cached.generation != state_->generation || cached.ctx == nullptr) {
+    EVP_MAC_CTX_free(cached.ctx);
+    cached.ctx = EVP_MAC_CTX_dup(state_->keyed);
+    cached.generation = state_->generation;
+    if (cached.ctx == nullptr) {
+      throw std::runtime_error("HMAC-SHA256 context could not be copied");
+    }
+  }
   Sha256Digest out{};
-  EVP_MAC_CTX* ctx = EVP_MAC_CTX_dup(state_->keyed);
   std::size_t length = 0;
-  const bool ok =
-      ctx != nullptr &&
-      EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(body.data()), body.size()) == 1 &&
-      EVP_MAC_final(ctx, out.data(), &length, out.size()) == 1 && length == out.size();
-  EVP_MAC_CTX_free(ctx);
+  // Initialising without a key keeps the one the context holds (OpenSSL >= 3.0.3).
+  const bool ok = EVP_MAC_init(cached.ctx, nullptr, 0, nullptr) == 1 &&
+                  EVP_MAC_update(cached.ctx, reinterpret_cast<const unsigned char*>(body.data()),
+                                 body.size()) == 1 &&
+                  EVP_MAC_final(cached.ctx, out.data(), &length, out.size()) == 1 &&
+                  length == out.size();
   if (!ok) {
+    EVP_MAC_CTX_free(cached.ctx);
+    cached.ctx = nullptr;
     throw std::runtime_error("HMAC-SHA256 failed");
   }
   return out;
 }
 
+bool WabaSignature::matches(const Sha256Digest& claimed, std::string_view body) const {
+  const auto actual = digest(body);
+  return CRYPTO_memcmp(claimed.data(), actual.data(), actual.size()) == 0;
+}
+
 bool WabaSignature::matches(std::string_view header, std::string_view body) const {
   const auto claimed = parse_hub_signature(header);
-  if (!claimed) {
-    return false;
-  }
-  const auto actual = digest(body);
-  return CRYPTO_memcmp(claimed->data(), actual.data(), actual.size()) == 0;
+  return claimed && matches(*claimed, body);
 }
 
 std::string to_hex(const Sha256Digest& digest) {

@@ -24,7 +24,9 @@ using Sha256Digest = std::array<std::uint8_t, 32>;
 std::optional<Sha256Digest> parse_hub_signature(std::string_view header);
 
 // HMAC-SHA256 keyed with the WhatsApp app secret. The MAC is fetched and keyed
-// once; each call works on a duplicate, so calls may run on several threads.
+// once. Each thread that computes a digest keeps its own duplicate of the keyed
+// context and re-initialises it per body (the key stays), so calls may run on
+// several threads and cost no allocation after a thread's first one.
 class WabaSignature {
  public:
   explicit WabaSignature(std::string_view app_secret);
@@ -33,7 +35,9 @@ class WabaSignature {
   WabaSignature& operator=(const WabaSignature&) = delete;
 
   [[nodiscard]] Sha256Digest digest(std::string_view body) const;
-  // True when `header` carries the digest of the body bytes exactly as received.
+  // True when `claimed` is the digest of the body bytes exactly as received.
+  [[nodiscard]] bool matches(const Sha256Digest& claimed, std::string_view body) const;
+  // The same, from an `X-Hub-Signature-256` header; false when it is malformed.
   [[nodiscard]] bool matches(std::string_view header, std::string_view body) const;
 
  private:

@@ -51,6 +51,22 @@ class RequestError : public std::runtime_error {
   unsigned status_;
 };
 
+// Text from a request, fit for a log line: control characters and quotes
+// replaced (a sender cannot forge lines or fields), at most `limit` bytes.
+inline std::string log_text(std::string_view text, std::size_t limit = 120) {
+  std::string out(text.substr(0, limit));
+  for (auto& c : out) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f || c == '"') {
+      c = '?';
+    }
+  }
+  if (text.size() > limit) {
+    out += "...";
+  }
+  return out;
+}
+
 // The path part of a request target ("/webhook/waba?x=1" -> "/webhook/waba").
 inline std::string_view path_of(std::string_view target) {
   return target.substr(0, target.find('?'));

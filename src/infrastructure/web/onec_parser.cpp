@@ -508,17 +508,23 @@ domain::DomainEvent notice_to_event(const Notice& notice) {
   domain::DomainEvent event;
   event.type = domain::EventType::PAYMENT_STATUS;
   event.user_id = phone;
+  event.key = "1c:";
   if (!payment_id.empty()) {
-    event.key = "1c:" + payment_id + ":" + *status;
+    event.key.append(payment_id);
   } else {
     // 1C numbers restart every year, so a number alone is made unique by its date.
-    auto invoice = !invoice_id.empty() ? invoice_id : invoice_number;
+    event.key.append(!invoice_id.empty() ? invoice_id : invoice_number);
     if (invoice_id.empty() && invoice_date.size() >= 10) {
-      invoice += "@" + invoice_date.substr(0, 10);
+      event.key.append("@").append(invoice_date, 0, 10);
     }
-    const auto payment = !payment_number.empty() ? payment_number : "total-" + amount_paid;
-    event.key = "1c:" + invoice + ":" + payment + ":" + *status;
+    event.key.append(":");
+    if (!payment_number.empty()) {
+      event.key.append(payment_number);
+    } else {
+      event.key.append("total-").append(amount_paid);
+    }
   }
+  event.key.append(":").append(*status);
   put(event, key::status, *status);
   put(event, key::issue_id, issue_id);
   put(event, key::phone, phone);

@@ -42,7 +42,7 @@ struct MessageView {
   std::string_view from_user_id;
   std::string_view timestamp;
   std::string_view kind;
-  std::array<KindObject, 2> objects;
+  std::array<KindObject, 4> objects;
   std::size_t object_count = 0;
 
   [[nodiscard]] std::string_view text() const {
@@ -246,7 +246,8 @@ void log_errors(std::string_view where, od::value value) {
         title = scalar(field.value());
       }
     }
-    spdlog::debug("whatsapp reported an error where={} code={} title=\"{}\"", where, code, title);
+    spdlog::debug("whatsapp reported an error where={} code={} title=\"{}\"", where, log_text(code),
+                  log_text(title));
   }
 }
 
@@ -374,6 +375,11 @@ const ContactView* contact_of(const MessageView& message, std::size_t index,
   if (message.from.empty() && message.from_user_id.empty() && !contacts.empty()) {
     return &contacts[index < contacts.size() ? index : 0];
   }
+  // A wa_id may be spelled differently from `from` (some countries' mobile
+  // prefixes); a lone contact is still the sender.
+  if (contacts.size() == 1) {
+    return &contacts.front();
+  }
   return nullptr;
 }
 
@@ -386,7 +392,7 @@ void emit_change(const ChangeScratch& change, WabaNotification& out) {
     const auto& message = change.messages[i];
     if (message.id.empty()) {
       ++out.skipped;
-      spdlog::debug("whatsapp message without id skipped kind={}", message.kind);
+      spdlog::debug("whatsapp message without id skipped kind={}", log_text(message.kind));
       continue;
     }
     const auto* contact = contact_of(message, i, change.contacts);
@@ -454,7 +460,7 @@ void read_change(od::value value, ChangeScratch& change, WabaNotification& out) 
   // and statuses (a missing field is given the benefit of the doubt).
   if (!change.field.empty() && change.field != "messages") {
     out.skipped += change.message_count + change.statuses.size() + 1;
-    spdlog::debug("whatsapp change ignored field={}", change.field);
+    spdlog::debug("whatsapp change ignored field={}", log_text(change.field));
     return;
   }
   emit_change(change, out);
@@ -500,7 +506,7 @@ WabaNotification parse_waba_notification(const std::string& body) {
       } else if (name == "object") {
         const auto object = scalar(value);
         if (object != "whatsapp_business_account") {
-          spdlog::debug("whatsapp notification for another object object={}", object);
+          spdlog::debug("whatsapp notification for another object object={}", log_text(object));
         }
       }
     }

@@ -99,52 +99,102 @@ void WebhookRoutes::log_closed_routes() const {
 }
 
 Task<void> WebhookRoutes::handle(const HttpRequest& request, HttpResponse& response) {
-  const auto route = route_of(request.target);
+  // One coroutine frame per request: the routes decide synchronously, the
+  // awaiting happens here.
+  std::vector<domain::DomainEvent> events;
+  auto next = Next::answer;
   try {
-    if (route == waba_path) {
-      if (request.method == Method::post) {
-        co_await receive_waba(request, response);
-      } else if (request.method == Method::get) {
-        verify_waba(request, response);
-      } else {
-        method_not_allowed(response, "GET, POST");
-      }
-    } else if (route == okdesk_path) {
-      if (request.method == Method::post) {
-        co_await receive_okdesk(request, response);
-      } else {
-        method_not_allowed(response, "POST");
-      }
-    } else if (route == accounting_path) {
-      if (request.method == Method::post) {
-        co_await receive_accounting(request, response);
-      } else {
-        method_not_allowed(response, "POST");
-      }
-    } else if (route == health_path) {
-      if (request.method == Method::get) {
-        response.body = ok_body;
-      } else {
-        method_not_allowed(response, "GET");
-      }
-    } else if (route == ready_path) {
-      if (request.method == Method::get) {
-        co_await readiness(response);
-      } else {
-        method_not_allowed(response, "GET");
-      }
-    } else {
-      answer(response, 404, "no such path: " + std::string(route.substr(0, 200)));
-    }
+    next = route(request, response, events);
   } catch (const RequestError& error) {
-    spdlog::info("request rejected path={} status={} reason=\"{}\" request_id={}", route,
-                 error.status(), error.what(), request.request_id);
+    spdlog::info("request rejected path={} status={} reason=\"{}\" request_id={}",
+                 route_of(request.target), error.status(), log_text(error.what(), 300),
+                 request.request_id);
     answer(response, error.status(), error.what());
   } catch (const std::exception& error) {
-    spdlog::error("request failed path={} error=\"{}\" request_id={}", route, error.what(),
-                  request.request_id);
+    spdlog::error("request failed path={} error=\"{}\" request_id={}", route_of(request.target),
+                  error.what(), request.request_id);
     answer(response, 500, "internal error");
   }
+
+  if (next == Next::store) {
+    // An empty batch (only updates this service does not use) is acknowledged
+    // without a trip to the store.
+    if (!events.empty()) {
+      const auto count = events.size();
+      std::string failure;
+      try {
+        const auto result = co_await inbox_.store(std::move(events));
+        response.events = result.accepted;
+        response.duplicates = result.duplicates;
+      } catch (const std::exception& error) {
+        failure = error.what();
+      }
+      if (!failure.empty()) {
+        spdlog::error("events not stored path={} events={} error=\"{}\" request_id={}",
+                      route_of(request.target), count, failure, request.request_id);
+        answer(response, 503, "events could not be stored; retry later");
+        co_return;
+      }
+    }
+    response.status = 200;
+    response.body = ok_body;
+  } else if (next == Next::check_readiness) {
+    std::optional<std::string> problem;
+    if (draining_) {
+      problem = "shutting down";
+    } else if (readiness_) {
+      try {
+        problem = co_await readiness_();
+      } catch (const std::exception& error) {
+        problem = error.what();
+      }
+    }
+    if (problem) {
+      spdlog::warn("not ready reason=\"{}\" request_id={}", *problem, request.request_id);
+      answer(response, 503, *problem);
+    } else {
+      response.body = R"({"status":"ready"})";
+    }
+  }
+}
+
+WebhookRoutes::Next WebhookRoutes::route(const HttpRequest& request, HttpResponse& response,
+                                         std::vector<domain::DomainEvent>& events) const {
+  const auto path = route_of(request.target);
+  if (path == waba_path) {
+    if (request.method == Method::post) {
+      return receive_waba(request, response, events);
+    }
+    if (request.method == Method::get) {
+      verify_waba(request, response);
+    } else {
+      method_not_allowed(response, "GET, POST");
+    }
+  } else if (path == okdesk_path) {
+    if (request.method == Method::post) {
+      return receive_okdesk(request, response, events);
+    }
+    method_not_allowed(response, "POST");
+  } else if (path == accounting_path) {
+    if (request.method == Method::post) {
+      return receive_accounting(request, response, events);
+    }
+    method_not_allowed(response, "POST");
+  } else if (path == health_path) {
+    if (request.method == Method::get || request.method == Method::head) {
+      response.body = ok_body;
+    } else {
+      method_not_allowed(response, "GET, HEAD");
+    }
+  } else if (path == ready_path) {
+    if (request.method == Method::get || request.method == Method::head) {
+      return Next::check_readiness;
+    }
+    method_not_allowed(response, "GET, HEAD");
+  } else {
+    answer(response, 404, "no such path: " + std::string(path.substr(0, 200)));
+  }
+  return Next::answer;
 }
 
 void WebhookRoutes::verify_waba(const HttpRequest& request, HttpResponse& response) const {
@@ -188,44 +238,24 @@ void WebhookRoutes::verify_waba(const HttpRequest& request, HttpResponse& respon
   response.body = std::move(challenge);
 }
 
-Task<bool> WebhookRoutes::store(std::vector<domain::DomainEvent> events, const HttpRequest& request,
-                                HttpResponse& response) {
-  // An empty batch (only fields this service does not use) is acknowledged
-  // without a trip to the store.
-  if (!events.empty()) {
-    const auto count = events.size();
-    try {
-      const auto result = co_await inbox_.store(std::move(events));
-      response.events = result.accepted;
-      response.duplicates = result.duplicates;
-    } catch (const std::exception& error) {
-      spdlog::error("events not stored path={} events={} error=\"{}\" request_id={}",
-                    path_of(request.target), count, error.what(), request.request_id);
-      answer(response, 503, "events could not be stored; retry later");
-      co_return false;
-    }
-  }
-  response.status = 200;
-  response.body = ok_body;
-  co_return true;
-}
-
-Task<void> WebhookRoutes::receive_waba(const HttpRequest& request, HttpResponse& response) {
+WebhookRoutes::Next WebhookRoutes::receive_waba(const HttpRequest& request, HttpResponse& response,
+                                                std::vector<domain::DomainEvent>& events) const {
   if (waba_app_secret_.empty()) {
     route_closed(request, response, "WABA_APP_SECRET");
-    co_return;
+    return Next::answer;
   }
   if (request.hub_signature.empty()) {
     refused(request, response, 401, "X-Hub-Signature-256 header is missing");
-    co_return;
+    return Next::answer;
   }
-  if (!parse_hub_signature(request.hub_signature)) {
+  const auto claimed = parse_hub_signature(request.hub_signature);
+  if (!claimed) {
     refused(request, response, 401, "X-Hub-Signature-256 must be sha256=<64 hex digits>");
-    co_return;
+    return Next::answer;
   }
-  if (!signature_->matches(request.hub_signature, *request.body)) {
+  if (!signature_->matches(*claimed, *request.body)) {
     refused(request, response, 401, "X-Hub-Signature-256 does not match the body");
-    co_return;
+    return Next::answer;
   }
 
   auto notification = parse_waba_notification(*request.body);
@@ -233,19 +263,22 @@ Task<void> WebhookRoutes::receive_waba(const HttpRequest& request, HttpResponse&
     spdlog::debug("whatsapp updates not used skipped={} request_id={}", notification.skipped,
                   request.request_id);
   }
-  co_await store(std::move(notification.events), request, response);
+  events = std::move(notification.events);
+  return Next::store;
 }
 
-Task<void> WebhookRoutes::receive_okdesk(const HttpRequest& request, HttpResponse& response) {
+WebhookRoutes::Next WebhookRoutes::receive_okdesk(const HttpRequest& request,
+                                                  HttpResponse& response,
+                                                  std::vector<domain::DomainEvent>& events) const {
   if (okdesk_user_.empty() || okdesk_pass_.empty()) {
     route_closed(request, response, "OKDESK_USER/OKDESK_PASS");
-    co_return;
+    return Next::answer;
   }
   if (!basic_auth_matches(request.authorization, okdesk_user_, okdesk_pass_)) {
     refused(request, response, 401,
             request.authorization.empty() ? "authorization is required" : "wrong user or password");
     response.www_authenticate = basic_challenge;
-    co_return;
+    return Next::answer;
   }
 
   auto notification = parse_okdesk_webhook(*request.body);
@@ -253,20 +286,21 @@ Task<void> WebhookRoutes::receive_okdesk(const HttpRequest& request, HttpRespons
     spdlog::info(
         "okdesk event acknowledged without action event_type={} issue_id={} reason=\"{}\" "
         "request_id={}",
-        notification.event_type, notification.issue_id, notification.ignored, request.request_id);
-    co_await store({}, request, response);
-    co_return;
+        log_text(notification.event_type), log_text(notification.issue_id), notification.ignored,
+        request.request_id);
+    return Next::store;
   }
-  std::vector<domain::DomainEvent> events;
   events.push_back(std::move(*notification.event));
-  co_await store(std::move(events), request, response);
+  return Next::store;
 }
 
-Task<void> WebhookRoutes::receive_accounting(const HttpRequest& request, HttpResponse& response) {
+WebhookRoutes::Next WebhookRoutes::receive_accounting(
+    const HttpRequest& request, HttpResponse& response,
+    std::vector<domain::DomainEvent>& events) const {
   const bool basic_configured = !accounting_user_.empty() && !accounting_pass_.empty();
   if (!basic_configured && accounting_token_.empty()) {
     route_closed(request, response, "ACCOUNTING_TOKEN or ACCOUNTING_USER/ACCOUNTING_PASS");
-    co_return;
+    return Next::answer;
   }
   const bool authorized =
       (basic_configured &&
@@ -277,35 +311,13 @@ Task<void> WebhookRoutes::receive_accounting(const HttpRequest& request, HttpRes
             request.authorization.empty() ? "authorization is required" : "wrong credentials");
     response.www_authenticate =
         basic_configured ? basic_challenge : std::string_view(R"(Bearer realm="fixit-exchange")");
-    co_return;
+    return Next::answer;
   }
 
-  std::vector<domain::DomainEvent> events;
   events.push_back(parse_payment_notice(*request.body, request.content_type));
-  spdlog::debug("payment notice read key={} status={} request_id={}", events.front().key,
+  spdlog::debug("payment notice read key={} status={} request_id={}", log_text(events.front().key),
                 events.front().get(domain::key::status), request.request_id);
-  co_await store(std::move(events), request, response);
-}
-
-Task<void> WebhookRoutes::readiness(HttpResponse& response) {
-  if (draining_) {
-    answer(response, 503, "shutting down");
-    co_return;
-  }
-  std::optional<std::string> problem;
-  if (readiness_) {
-    try {
-      problem = co_await readiness_();
-    } catch (const std::exception& error) {
-      problem = error.what();
-    }
-  }
-  if (problem) {
-    spdlog::warn("not ready reason=\"{}\"", *problem);
-    answer(response, 503, *problem);
-    co_return;
-  }
-  response.body = R"({"status":"ready"})";
+  return Next::store;
 }
 
 }  // namespace fixit::infrastructure::web

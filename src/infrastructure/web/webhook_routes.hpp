@@ -42,13 +42,19 @@ class WebhookRoutes {
   void log_closed_routes() const;
 
  private:
-  application::Task<void> receive_waba(const HttpRequest& request, HttpResponse& response);
+  // What a request needs once it has been read and checked.
+  enum class Next { answer, store, check_readiness };
+
+  // The synchronous part of every route: authenticate, parse, fill `events`.
+  Next route(const HttpRequest& request, HttpResponse& response,
+             std::vector<domain::DomainEvent>& events) const;
+  Next receive_waba(const HttpRequest& request, HttpResponse& response,
+                    std::vector<domain::DomainEvent>& events) const;
   void verify_waba(const HttpRequest& request, HttpResponse& response) const;
-  application::Task<void> receive_okdesk(const HttpRequest& request, HttpResponse& response);
-  application::Task<void> receive_accounting(const HttpRequest& request, HttpResponse& response);
-  application::Task<void> readiness(HttpResponse& response);
-  application::Task<bool> store(std::vector<domain::DomainEvent> events, const HttpRequest& request,
-                                HttpResponse& response);
+  Next receive_okdesk(const HttpRequest& request, HttpResponse& response,
+                      std::vector<domain::DomainEvent>& events) const;
+  Next receive_accounting(const HttpRequest& request, HttpResponse& response,
+                          std::vector<domain::DomainEvent>& events) const;
 
   std::string waba_app_secret_;
   std::string waba_verify_token_;

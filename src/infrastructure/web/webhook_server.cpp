@@ -94,7 +94,7 @@ using RequestParser = http::request_parser<PaddedBody>;
 using Response = http::response<http::string_body>;
 
 // A body this large is not kept for the connection's next request.
-constexpr std::size_t max_kept_body_capacity = 256 * 1024;
+constexpr std::size_t max_kept_body_capacity = 64 * 1024;
 
 Method method_of(http::verb verb) {
   switch (verb) {
@@ -153,7 +153,7 @@ struct Connection {
   beast::tcp_stream stream;
   std::uint64_t id;
   // Whether a request is being read or served. Touched only on the
-  // connection's strand.
+  // connection's executor.
   bool busy = false;
 };
 
@@ -162,8 +162,9 @@ struct Connection {
 class WebhookServer::Impl : public std::enable_shared_from_this<WebhookServer::Impl> {
  public:
   Impl(net::any_io_executor executor, Settings settings, application::IEventInbox& inbox,
-       ReadinessCheck readiness)
+       ReadinessCheck readiness, IoThreads threads)
       : executor_(executor),
+        threads_(threads),
         strand_(net::make_strand(executor)),
         settings_(std::move(settings)),
         routes_(settings_, inbox, std::move(readiness)),
@@ -209,7 +210,7 @@ class WebhookServer::Impl : public std::enable_shared_from_this<WebhookServer::I
       if (stopping_) {
         break;
       }
-      auto [ec, socket] = co_await acceptor_.async_accept(net::make_strand(executor_), nothrow);
+      auto [ec, socket] = co_await acceptor_.async_accept(connection_executor(), nothrow);
       if (ec) {
         if (stopping_ || ec == net::error::operation_aborted || !acceptor_.is_open()) {
           break;
@@ -268,6 +269,14 @@ class WebhookServer::Impl : public std::enable_shared_from_this<WebhookServer::I
       spdlog::info("all connections closed");
     }
     (void)self;
+  }
+
+  // Where a new connection's coroutine runs: see IoThreads.
+  net::any_io_executor connection_executor() const {
+    if (threads_ == IoThreads::one) {
+      return executor_;
+    }
+    return net::make_strand(executor_);
   }
 
   std::vector<std::shared_ptr<Connection>> snapshot() {
@@ -336,6 +345,8 @@ class WebhookServer::Impl : public std::enable_shared_from_this<WebhookServer::I
       RequestParser parser(std::piecewise_construct, std::make_tuple(std::move(spare_body)));
       parser.header_limit(static_cast<std::uint32_t>(settings_.max_header_bytes));
       parser.body_limit(settings_.max_body_bytes);
+      // Parse the body in the same pass as the header when it has arrived with it.
+      parser.eager(true);
       stream.expires_after(settings_.read_timeout);
 
       auto [header_error, header_bytes] =
@@ -387,6 +398,9 @@ class WebhookServer::Impl : public std::enable_shared_from_this<WebhookServer::I
       response.body() = std::move(reply.body);
       response.keep_alive(keep_alive);
       response.prepare_payload();
+      if (request.method == Method::head) {
+        response.body().clear();  // the headers describe the body a GET would get
+      }
 
       stream.expires_after(settings_.read_timeout);
       auto [write_error, written] = co_await http::async_write(stream, response, nothrow);
@@ -466,6 +480,7 @@ class WebhookServer::Impl : public std::enable_shared_from_this<WebhookServer::I
   }
 
   net::any_io_executor executor_;
+  IoThreads threads_;
   net::strand<net::any_io_executor> strand_;
   Settings settings_;
   WebhookRoutes routes_;
@@ -480,9 +495,10 @@ class WebhookServer::Impl : public std::enable_shared_from_this<WebhookServer::I
 };
 
 WebhookServer::WebhookServer(boost::asio::any_io_executor executor, Settings settings,
-                             application::IEventInbox& inbox, ReadinessCheck readiness)
+                             application::IEventInbox& inbox, ReadinessCheck readiness,
+                             IoThreads threads)
     : impl_(std::make_shared<Impl>(std::move(executor), std::move(settings), inbox,
-                                   std::move(readiness))) {}
+                                   std::move(readiness), threads)) {}
 
 WebhookServer::~WebhookServer() = default;
 

@@ -8,9 +8,7 @@
 // connection), an idle timeout between requests, a cap on open connections
 // (beyond it new connections wait in the listen backlog).
 //
-// Lifetime: construct, start(), and co_await stop() before destroying it. The
-// server may run on an io_context served by one thread or several; each
-// connection runs on its own strand.
+// Lifetime: construct, start(), and co_await stop() before destroying it.
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -24,10 +22,17 @@
 
 namespace fixit::infrastructure::web {
 
+// How many threads run the io_context behind the executor the server is given.
+// With one, a connection's coroutine runs on the executor itself; with several,
+// each connection gets a strand, which every completion then passes through
+// (measurably slower per request, so say `one` when it is true).
+enum class IoThreads { one, several };
+
 class WebhookServer {
  public:
   WebhookServer(boost::asio::any_io_executor executor, Settings settings,
-                application::IEventInbox& inbox, ReadinessCheck readiness = {});
+                application::IEventInbox& inbox, ReadinessCheck readiness = {},
+                IoThreads threads = IoThreads::several);
   ~WebhookServer();
   WebhookServer(const WebhookServer&) = delete;
   WebhookServer& operator=(const WebhookServer&) = delete;
