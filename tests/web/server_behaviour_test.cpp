@@ -109,6 +109,25 @@ TEST(WebhookServer, ServesSeveralRequestsOnOneKeptAliveConnection) {
   EXPECT_EQ(client.request("GET", "/healthz").status, 200u);
 }
 
+TEST(WebhookServer, AnswersHttp10InKindAndClosesUnlessAskedToKeepAlive) {
+  TestServer server;
+  HttpClient plain(server.port());
+  HttpClient kept(server.port());
+
+  plain.send_raw("GET /healthz HTTP/1.0\r\n\r\n");
+  const auto closing = plain.read_reply();
+  kept.send_raw("GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+  const auto kept_alive = kept.read_reply();
+
+  ASSERT_TRUE(closing);
+  EXPECT_EQ(closing->status, 200u);
+  EXPECT_FALSE(closing->keep_alive);
+  EXPECT_TRUE(plain.wait_until_closed());
+  ASSERT_TRUE(kept_alive);
+  EXPECT_TRUE(kept_alive->keep_alive);
+  EXPECT_EQ(kept.request("GET", "/healthz").status, 200u);
+}
+
 TEST(WebhookServer, EchoesAPlainRequestIdAndReplacesOthers) {
   TestServer server;
 

@@ -10,15 +10,14 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
+#include <boost/beast/http/status.hpp>
 
 #include <atomic>
 #include <charconv>
@@ -91,7 +90,54 @@ struct PaddedBody {
 };
 
 using RequestParser = http::request_parser<PaddedBody>;
-using Response = http::response<http::string_body>;
+
+// What goes back to the client, before it is put in wire form.
+struct Answer {
+  unsigned version = 11;  // of the request: 10 or 11
+  unsigned status = 200;
+  std::string_view content_type = "application/json";
+  std::string_view request_id;
+  std::string_view allow;
+  std::string_view www_authenticate;
+  std::string_view body;
+  bool keep_alive = false;
+  bool head = false;  // headers only, describing the body a GET would get
+};
+
+// The answer in HTTP/1.x wire form, into `out` (reused, so no allocation once
+// it has grown). Every header value is the service's own (constants, a checked
+// request id), so nothing needs escaping; writing it by hand spares Beast's
+// general serializer, which costs more than anything else in a small answer.
+void write_answer(std::string& out, const Answer& answer) {
+  out.clear();
+  out += answer.version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  out += std::to_string(answer.status);
+  out += ' ';
+  out += http::obsolete_reason(static_cast<http::status>(answer.status));
+  out += "\r\nContent-Type: ";
+  out += answer.content_type;
+  out += "\r\nX-Request-Id: ";
+  out += answer.request_id;
+  if (!answer.allow.empty()) {
+    out += "\r\nAllow: ";
+    out += answer.allow;
+  }
+  if (!answer.www_authenticate.empty()) {
+    out += "\r\nWWW-Authenticate: ";
+    out += answer.www_authenticate;
+  }
+  if (!answer.keep_alive && answer.version == 11) {
+    out += "\r\nConnection: close";
+  } else if (answer.keep_alive && answer.version == 10) {
+    out += "\r\nConnection: keep-alive";
+  }
+  out += "\r\nContent-Length: ";
+  out += std::to_string(answer.body.size());
+  out += "\r\n\r\n";
+  if (!answer.head) {
+    out += answer.body;
+  }
+}
 
 // A body this large is not kept for the connection's next request.
 constexpr std::size_t max_kept_body_capacity = 64 * 1024;
@@ -319,6 +365,7 @@ class WebhookServer::Impl : public std::enable_shared_from_this<WebhookServer::I
     auto& stream = connection.stream;
     beast::flat_buffer buffer;  // lives across the keep-alive loop
     std::string spare_body;     // its allocation is reused by the next request
+    std::string wire;           // the answer in wire form, reused likewise
     std::uint64_t sequence = 0;
 
     for (;;) {
@@ -349,13 +396,18 @@ class WebhookServer::Impl : public std::enable_shared_from_this<WebhookServer::I
       parser.eager(true);
       stream.expires_after(settings_.read_timeout);
 
-      auto [header_error, header_bytes] =
-          co_await http::async_read_header(stream, buffer, parser, nothrow);
+      // Most requests arrive whole in one read: parse them where they lie and
+      // start an asynchronous read only for what is still missing.
+      beast::error_code header_error = parse_buffered(parser, buffer);
+      if (!header_error && !parser.is_header_done()) {
+        auto [error, bytes] = co_await http::async_read_header(stream, buffer, parser, nothrow);
+        header_error = error;
+      }
       if (!header_error && !parser.is_done()) {
         if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
-          http::response<http::empty_body> go_on{http::status::continue_, parser.get().version()};
+          static constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
           auto [continue_error, continue_bytes] =
-              co_await http::async_write(stream, go_on, nothrow);
+              co_await net::async_write(stream, net::buffer(go_on.data(), go_on.size()), nothrow);
           header_error = continue_error;
         }
       }
@@ -386,24 +438,21 @@ class WebhookServer::Impl : public std::enable_shared_from_this<WebhookServer::I
       co_await routes_.handle(request, reply);
 
       const bool keep_alive = message.keep_alive() && !stopping_;
-      Response response{static_cast<http::status>(reply.status), message.version()};
-      response.set(http::field::content_type, reply.content_type);
-      response.set("X-Request-Id", request_id);
-      if (!reply.allow.empty()) {
-        response.set(http::field::allow, reply.allow);
-      }
-      if (!reply.www_authenticate.empty()) {
-        response.set(http::field::www_authenticate, reply.www_authenticate);
-      }
-      response.body() = std::move(reply.body);
-      response.keep_alive(keep_alive);
-      response.prepare_payload();
-      if (request.method == Method::head) {
-        response.body().clear();  // the headers describe the body a GET would get
-      }
+      Answer answer;
+      answer.version = message.version() == 10 ? 10 : 11;
+      answer.status = reply.status;
+      answer.content_type = reply.content_type;
+      answer.request_id = request_id;
+      answer.allow = reply.allow;
+      answer.www_authenticate = reply.www_authenticate;
+      answer.body = reply.body;
+      answer.keep_alive = keep_alive;
+      answer.head = request.method == Method::head;
+      write_answer(wire, answer);
 
       stream.expires_after(settings_.read_timeout);
-      auto [write_error, written] = co_await http::async_write(stream, response, nothrow);
+      auto [write_error, written] =
+          co_await net::async_write(stream, net::buffer(wire.data(), wire.size()), nothrow);
       log_request(message.method_string(), request.target, reply.status, message.body().size(),
                   written, started, reply.events, reply.duplicates, request_id);
       if (write_error) {
@@ -420,6 +469,23 @@ class WebhookServer::Impl : public std::enable_shared_from_this<WebhookServer::I
         co_return;
       }
     }
+  }
+
+  // Feeds the parser what the buffer holds. need_more is no error here: the
+  // asynchronous read that follows waits for the rest.
+  static beast::error_code parse_buffered(RequestParser& parser, beast::flat_buffer& buffer) {
+    beast::error_code ec;
+    while (buffer.size() > 0 && !parser.is_done()) {
+      const auto used = parser.put(buffer.data(), ec);
+      buffer.consume(used);
+      if (ec == http::error::need_more) {
+        return {};
+      }
+      if (ec || used == 0) {
+        return ec;
+      }
+    }
+    return ec;
   }
 
   // The request could not be read whole: answer what can be answered, then close.
@@ -448,15 +514,17 @@ class WebhookServer::Impl : public std::enable_shared_from_this<WebhookServer::I
       message = "malformed HTTP request: " + error.message();
     }
 
-    const auto version = parser.is_header_done() ? parser.get().version() : 11;
-    Response response{static_cast<http::status>(status), version};
-    response.set(http::field::content_type, "application/json");
-    response.set("X-Request-Id", request_id);
-    response.body() = error_body(message);
-    response.keep_alive(false);
-    response.prepare_payload();
+    const auto body = error_body(message);
+    Answer answer;
+    answer.version = parser.is_header_done() && parser.get().version() == 10 ? 10 : 11;
+    answer.status = status;
+    answer.request_id = request_id;
+    answer.body = body;
+    std::string wire;
+    write_answer(wire, answer);
     connection.stream.expires_after(settings_.read_timeout);
-    auto [write_error, written] = co_await http::async_write(connection.stream, response, nothrow);
+    auto [write_error, written] = co_await net::async_write(
+        connection.stream, net::buffer(wire.data(), wire.size()), nothrow);
     (void)write_error;
     const auto target =
         parser.is_header_done() ? std::string_view(parser.get().target()) : std::string_view("-");
