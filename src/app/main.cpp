@@ -49,6 +49,7 @@ fixit::domain::FlowTexts load_texts(const infra::Settings& settings) {
 
 int serve(const infra::Settings& settings) {
   infra::setup_logging(settings.log_level);
+  // Closed routes and missing outbound settings, once at start.
   for (const auto& warning : settings.warnings) {
     spdlog::warn("{}", warning);
   }
@@ -82,7 +83,9 @@ int serve(const infra::Settings& settings) {
     }
     co_return std::nullopt;
   };
-  infra::web::WebhookServer server(io.get_executor(), settings, database->inbox(), readiness);
+  // The io_context runs on this thread alone, so connections need no strands.
+  infra::web::WebhookServer server(io.get_executor(), settings, database->inbox(), readiness,
+                                   infra::web::IoThreads::one);
 
   pipeline.start();
   const auto port = server.start();

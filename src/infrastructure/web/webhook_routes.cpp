@@ -80,24 +80,6 @@ WebhookRoutes::WebhookRoutes(const Settings& settings, application::IEventInbox&
 
 WebhookRoutes::~WebhookRoutes() = default;
 
-void WebhookRoutes::log_closed_routes() const {
-  if (waba_app_secret_.empty()) {
-    spdlog::warn("route closed: WABA_APP_SECRET is not set route=POST {}", waba_path);
-  }
-  if (waba_verify_token_.empty()) {
-    spdlog::warn("route closed: WABA_VERIFY_TOKEN is not set route=GET {}", waba_path);
-  }
-  if (okdesk_user_.empty() || okdesk_pass_.empty()) {
-    spdlog::warn("route closed: OKDESK_USER/OKDESK_PASS are not set route=POST {}", okdesk_path);
-  }
-  if (accounting_token_.empty() && (accounting_user_.empty() || accounting_pass_.empty())) {
-    spdlog::warn(
-        "route closed: neither ACCOUNTING_TOKEN nor ACCOUNTING_USER/ACCOUNTING_PASS is set "
-        "route=POST {}",
-        accounting_path);
-  }
-}
-
 Task<void> WebhookRoutes::handle(const HttpRequest& request, HttpResponse& response) {
   // One coroutine frame per request: the routes decide synchronously, the
   // awaiting happens here.

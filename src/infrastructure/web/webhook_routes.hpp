@@ -38,9 +38,6 @@ class WebhookRoutes {
   // sending new work.
   void set_draining() { draining_ = true; }
 
-  // Logs, once at start, every route that refuses all requests for want of a secret.
-  void log_closed_routes() const;
-
  private:
   // What a request needs once it has been read and checked.
   enum class Next { answer, store, check_readiness };

@@ -232,7 +232,6 @@ class WebhookServer::Impl : public std::enable_shared_from_this<WebhookServer::I
     acceptor_.listen(net::socket_base::max_listen_connections);
     const auto port = acceptor_.local_endpoint().port();
 
-    routes_.log_closed_routes();
     spdlog::info("listening address={} port={} max_connections={} max_body_bytes={}",
                  settings_.bind_address, port, settings_.max_connections, settings_.max_body_bytes);
     net::co_spawn(strand_, accept_loop(shared_from_this()), net::detached);
