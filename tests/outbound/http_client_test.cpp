@@ -90,7 +90,7 @@ TEST_F(HttpClientTest, OpensNoMoreConnectionsPerOriginThanItsBound) {
     HttpRequest request;
     request.url = base_url() + "/_sandbox/health";
     boost::asio::co_spawn(io_, bounded.send(request),
-                          [&](std::exception_ptr failure, HttpResponse response) {
+                          [&](const std::exception_ptr& failure, const HttpResponse& response) {
                             ++finished;
                             succeeded += !failure && response.status == 200 ? 1 : 0;
                           });

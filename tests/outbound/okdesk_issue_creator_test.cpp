@@ -133,7 +133,7 @@ class OkdeskIssueCreatorTest : public SandboxTest {
   }
 
   std::string seed_fixture_contact() {
-    const auto contact = read_fixture("okdesk/api_contact_search_response.json");
+    auto contact = read_fixture("okdesk/api_contact_search_response.json");
     control("POST", "/_sandbox/contacts", contact);
     return contact;
   }

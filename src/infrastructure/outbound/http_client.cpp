@@ -108,7 +108,7 @@ struct Connection {
   Clock::time_point idle_since;
   bool reused = false;
 
-  beast::tcp_stream& tcp() { return secure ? secure->next_layer() : *plain; }
+  beast::tcp_stream& tcp() const { return secure ? secure->next_layer() : *plain; }
 
   void close() {
     boost::system::error_code ec;

@@ -206,7 +206,7 @@ bool complete_action(Connection& connection, const ClaimedAction& claimed,
           "UPDATE outbox SET state = 'done', attempts = ?2, last_error = NULL, updated_at = ?3 "
           "WHERE id = ?1")
       .bind(1, claimed.pending.id)
-      .bind(2, static_cast<std::int64_t>(claimed.attempts + 1))
+      .bind(2, static_cast<std::int64_t>(claimed.attempts) + 1)
       .bind(3, now)
       .run();
   record_sent_messages(connection, result.sent_message_ids, claimed.pending.user_id,

@@ -62,8 +62,8 @@ PipelineOptions PipelineOptions::from(const Settings& settings) {
 
 Pipeline::Pipeline(persistence::Database& database, const domain::FlowEngine& engine,
                    application::IMessageSender& messenger, application::IIssueCreator& helpdesk,
-                   application::IAccountingConnector& accounting, asio::any_io_executor outbound,
-                   PipelineOptions options)
+                   application::IAccountingConnector& accounting,
+                   const asio::any_io_executor& outbound, PipelineOptions options)
     : database_(database),
       options_(options),
       dialogs_(database),
@@ -120,7 +120,7 @@ void Pipeline::start() {
         database_.set_inbox_listener([this] { dispatcher_wake_.notify(); });
         co_await dispatch_loop();
       },
-      [this](std::exception_ptr error) {
+      [this](const std::exception_ptr& error) {
         if (error) {
           try {
             std::rethrow_exception(error);
@@ -135,7 +135,7 @@ void Pipeline::start() {
         stopped_wake_.notify();
       });
 
-  asio::co_spawn(outbound_, schedule_loop(), [this](std::exception_ptr error) {
+  asio::co_spawn(outbound_, schedule_loop(), [this](const std::exception_ptr& error) {
     if (error) {
       try {
         std::rethrow_exception(error);

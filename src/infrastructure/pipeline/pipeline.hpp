@@ -72,8 +72,8 @@ class Pipeline {
   // io_context). The references must outlive the pipeline.
   Pipeline(persistence::Database& database, const domain::FlowEngine& engine,
            application::IMessageSender& messenger, application::IIssueCreator& helpdesk,
-           application::IAccountingConnector& accounting, boost::asio::any_io_executor outbound,
-           PipelineOptions options = {});
+           application::IAccountingConnector& accounting,
+           const boost::asio::any_io_executor& outbound, PipelineOptions options = {});
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
   ~Pipeline();

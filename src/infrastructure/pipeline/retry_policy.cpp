@@ -13,7 +13,8 @@ std::chrono::milliseconds RetryPolicy::delay_after(int failed_attempts, double u
   full = std::min(full, cap_ms);
   const double unit = std::clamp(unit_random, 0.0, 1.0);
   const auto half = full / 2;
-  return std::chrono::milliseconds(full - half + static_cast<std::int64_t>(unit * half));
+  return std::chrono::milliseconds(full - half +
+                                   static_cast<std::int64_t>(unit * static_cast<double>(half)));
 }
 
 }  // namespace fixit::infrastructure::pipeline

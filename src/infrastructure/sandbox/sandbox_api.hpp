@@ -102,7 +102,7 @@ class SandboxApi {
   SandboxReply add_fault(const boost::json::value& body);
   SandboxReply add_contact(const boost::json::value& body, bool seeding);
   SandboxReply add_company(const boost::json::value& body);
-  void record(const Parsed& request, const std::string& endpoint, const SandboxReply& reply);
+  void record(const Parsed& request, const std::string& endpoint, const SandboxReply& answer);
   void reset();
 
   SandboxConfig config_;

@@ -40,7 +40,7 @@ struct SandboxServer::Impl {
   bool stopped = false;
   std::uint16_t port = 0;
 
-  Impl(asio::any_io_executor ex, SandboxApi& served, SandboxServerOptions opts)
+  Impl(const asio::any_io_executor& ex, SandboxApi& served, SandboxServerOptions opts)
       : executor(ex), api(served), options(std::move(opts)), acceptor(ex) {
     if (!options.tls_cert_file.empty() || !options.tls_key_file.empty()) {
       tls_context = std::make_unique<ssl::context>(ssl::context::tls_server);
@@ -153,7 +153,7 @@ struct SandboxServer::Impl {
       }
       auto session = self->tls_context ? tls_session(self, std::move(socket))
                                        : plain_session(self, std::move(socket));
-      asio::co_spawn(self->executor, std::move(session), [](std::exception_ptr failure) {
+      asio::co_spawn(self->executor, std::move(session), [](const std::exception_ptr& failure) {
         if (failure) {
           try {
             std::rethrow_exception(failure);
@@ -175,7 +175,7 @@ SandboxServer::~SandboxServer() {
 }
 
 void SandboxServer::start() {
-  asio::co_spawn(impl_->executor, Impl::accept_loop(impl_), [](std::exception_ptr failure) {
+  asio::co_spawn(impl_->executor, Impl::accept_loop(impl_), [](const std::exception_ptr& failure) {
     if (failure) {
       try {
         std::rethrow_exception(failure);

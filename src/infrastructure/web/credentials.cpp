@@ -17,15 +17,15 @@ namespace {
 
 // Hex digit values, -1 for anything else: a table, since a branch per digit of
 // a random digest mispredicts half the time.
-constexpr std::array<std::int8_t, 256> hex_values = [] {
-  std::array<std::int8_t, 256> table{};
+constexpr std::array<std::int16_t, 256> hex_values = [] {
+  std::array<std::int16_t, 256> table{};
   table.fill(-1);
   for (int c = '0'; c <= '9'; ++c) {
-    table[static_cast<std::size_t>(c)] = static_cast<std::int8_t>(c - '0');
+    table[static_cast<std::size_t>(c)] = static_cast<std::int16_t>(c - '0');
   }
   for (int c = 'a'; c <= 'f'; ++c) {
-    table[static_cast<std::size_t>(c)] = static_cast<std::int8_t>(c - 'a' + 10);
-    table[static_cast<std::size_t>(c - 'a' + 'A')] = static_cast<std::int8_t>(c - 'a' + 10);
+    table[static_cast<std::size_t>(c)] = static_cast<std::int16_t>(c - 'a' + 10);
+    table[static_cast<std::size_t>(c) - 'a' + 'A'] = static_cast<std::int16_t>(c - 'a' + 10);
   }
   return table;
 }();

@@ -392,7 +392,8 @@ std::string content_charset(std::string_view content_type) {
 // The body in UTF-8, with room for the parser's padding.
 std::string to_utf8(const std::string& body, const std::string& charset) {
   iconv_t converter = iconv_open("UTF-8", charset.c_str());
-  if (converter == reinterpret_cast<iconv_t>(-1)) {
+  if (converter ==
+      reinterpret_cast<iconv_t>(-1)) {  // NOLINT(performance-no-int-to-ptr): iconv's error value
     throw RequestError(415, "charset \"" + charset + "\" is not supported; send UTF-8");
   }
   std::string out(body.size() * 4 + body_padding, '\0');

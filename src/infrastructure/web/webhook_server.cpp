@@ -207,7 +207,7 @@ struct Connection {
 
 class WebhookServer::Impl : public std::enable_shared_from_this<WebhookServer::Impl> {
  public:
-  Impl(net::any_io_executor executor, Settings settings, application::IEventInbox& inbox,
+  Impl(const net::any_io_executor& executor, Settings settings, application::IEventInbox& inbox,
        ReadinessCheck readiness, IoThreads threads)
       : executor_(executor),
         threads_(threads),
@@ -491,7 +491,7 @@ class WebhookServer::Impl : public std::enable_shared_from_this<WebhookServer::I
   net::awaitable<void> refuse_unreadable(Connection& connection, RequestParser& parser,
                                          const beast::error_code& error,
                                          std::string_view request_id,
-                                         std::chrono::steady_clock::time_point started) {
+                                         std::chrono::steady_clock::time_point started) const {
     unsigned status = 0;
     std::string message;
     if (error == http::error::body_limit) {
