@@ -108,7 +108,10 @@ struct Connection {
   Clock::time_point idle_since;
   bool reused = false;
 
-  beast::tcp_stream& tcp() const { return secure ? secure->next_layer() : *plain; }
+  // Not const: it hands out the stream for I/O.
+  beast::tcp_stream& tcp() {  // NOLINT(readability-make-member-function-const)
+    return secure ? secure->next_layer() : *plain;
+  }
 
   void close() {
     boost::system::error_code ec;

@@ -166,9 +166,9 @@ struct SandboxServer::Impl {
   }
 };
 
-SandboxServer::SandboxServer(asio::any_io_executor executor, SandboxApi& api,
+SandboxServer::SandboxServer(const asio::any_io_executor& executor, SandboxApi& api,
                              SandboxServerOptions options)
-    : impl_(std::make_shared<Impl>(std::move(executor), api, std::move(options))) {}
+    : impl_(std::make_shared<Impl>(executor, api, std::move(options))) {}
 
 SandboxServer::~SandboxServer() {
   stop();

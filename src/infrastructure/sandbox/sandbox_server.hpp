@@ -24,7 +24,7 @@ struct SandboxServerOptions {
 class SandboxServer {
  public:
   // Binds and listens at once (throws when it cannot); `api` must outlive the server.
-  SandboxServer(boost::asio::any_io_executor executor, SandboxApi& api,
+  SandboxServer(const boost::asio::any_io_executor& executor, SandboxApi& api,
                 SandboxServerOptions options);
   ~SandboxServer();
   SandboxServer(const SandboxServer&) = delete;

@@ -561,10 +561,10 @@ class WebhookServer::Impl : public std::enable_shared_from_this<WebhookServer::I
   std::unordered_map<std::uint64_t, std::shared_ptr<Connection>> open_;
 };
 
-WebhookServer::WebhookServer(boost::asio::any_io_executor executor, Settings settings,
+WebhookServer::WebhookServer(const boost::asio::any_io_executor& executor, Settings settings,
                              application::IEventInbox& inbox, ReadinessCheck readiness,
                              IoThreads threads)
-    : impl_(std::make_shared<Impl>(std::move(executor), std::move(settings), inbox,
+    : impl_(std::make_shared<Impl>(executor, std::move(settings), inbox,
                                    std::move(readiness), threads)) {}
 
 WebhookServer::~WebhookServer() = default;

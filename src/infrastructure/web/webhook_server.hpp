@@ -30,7 +30,7 @@ enum class IoThreads { one, several };
 
 class WebhookServer {
  public:
-  WebhookServer(boost::asio::any_io_executor executor, Settings settings,
+  WebhookServer(const boost::asio::any_io_executor& executor, Settings settings,
                 application::IEventInbox& inbox, ReadinessCheck readiness = {},
                 IoThreads threads = IoThreads::several);
   ~WebhookServer();
