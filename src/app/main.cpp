@@ -87,8 +87,17 @@ int serve(const infra::Settings& settings) {
   infra::web::WebhookServer server(io.get_executor(), settings, database->inbox(), readiness,
                                    infra::web::IoThreads::one);
 
+  // The server first: when the port cannot be bound, nothing is running yet and
+  // the start fails cleanly. Events it accepts before the pipeline runs wait in
+  // the inbox.
+  std::uint16_t port = 0;
+  try {
+    port = server.start();
+  } catch (const boost::system::system_error& error) {
+    throw std::runtime_error("cannot listen on " + settings.bind_address + ":" +
+                             std::to_string(settings.port) + ": " + error.code().message());
+  }
   pipeline.start();
-  const auto port = server.start();
   spdlog::info("service started version={} address={} port={} db={} synchronous={}", FIXIT_VERSION,
                settings.bind_address, port, settings.db_path.string(), settings.db_synchronous);
 

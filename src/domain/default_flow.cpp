@@ -1,6 +1,8 @@
 #include "domain/default_flow.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <set>
 #include <stdexcept>
 
 namespace fixit::domain {
@@ -36,8 +38,65 @@ bool is_typed_text(const DomainEvent& event) {
          kind == MessageKind::button;
 }
 
-bool is_payment(const DomainEvent& event, std::string_view status) {
-  return event.type == EventType::PAYMENT_STATUS && event.get(key::status) == status;
+// A payment notice with `status` for the dialog's own issue: a notice naming an
+// earlier issue of the same client must not be taken for the current one.
+bool is_payment(const DomainEvent& event, const Dialog& dialog, std::string_view status) {
+  if (event.type != EventType::PAYMENT_STATUS || event.get(key::status) != status) {
+    return false;
+  }
+  const auto issue = dialog.get(ctx::issue_id);
+  return !event.has(key::issue_id) || issue.empty() || event.get(key::issue_id) == issue;
+}
+
+// A message the client wrote or sent, as opposed to a reaction to one of ours
+// or a notice WhatsApp sends on its own (a changed number).
+bool is_client_message(const DomainEvent& event) {
+  if (!is_message(event)) {
+    return false;
+  }
+  const auto kind = parse_message_kind(event.get(key::kind));
+  return kind != MessageKind::reaction && kind != MessageKind::system;
+}
+
+// "Спасибо!", "ок 👍": words that close a conversation rather than open a new
+// request. Compared without case, spaces or punctuation.
+std::string folded(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      if (std::isalnum(c) != 0) {
+        out += static_cast<char>(std::tolower(c));
+      }
+      continue;
+    }
+    // Cyrillic capitals А-Я (U+0410..U+042F) to lower case; other letters as they are.
+    if ((c == 0xD0) && i + 1 < text.size()) {
+      const auto next = static_cast<unsigned char>(text[i + 1]);
+      if (next >= 0x90 && next <= 0x9F) {
+        out += static_cast<char>(0xD0);
+        out += static_cast<char>(next + 0x20);
+        ++i;
+        continue;
+      }
+      if (next >= 0xA0 && next <= 0xAF) {
+        out += static_cast<char>(0xD1);
+        out += static_cast<char>(next - 0x20);
+        ++i;
+        continue;
+      }
+    }
+    out += static_cast<char>(c);
+  }
+  return out;
+}
+
+bool is_acknowledgement(const DomainEvent& event, const std::set<std::string>& words) {
+  if (!is_message(event)) {
+    return false;
+  }
+  const auto text = folded(event.get(key::text));
+  return !text.empty() && words.contains(text);
 }
 
 // An update about the dialog's own issue (not an earlier one of the same client).
@@ -124,8 +183,12 @@ FlowTexts FlowTexts::defaults() {
       {"status_changed_with_comment",
        "Статус заявки №{issue_id}: {status_name}.\nКомментарий инженера: {comment}"},
       {"issue_done",
+       "Работы по заявке №{issue_id} завершены (статус: {status_name}). Спасибо, что обратились! "
+       "Если понадобится помощь, просто напишите."},
+      {"issue_done_with_comment",
        "Работы по заявке №{issue_id} завершены (статус: {status_name}). {comment}\nСпасибо, "
        "что обратились! Если понадобится помощь, просто напишите."},
+      {"you_are_welcome", "Рады помочь! Если что-то понадобится, просто напишите."},
       {"new_comment", "Комментарий по заявке №{issue_id}: {comment}"},
   };
   t.status_names = {
@@ -133,6 +196,28 @@ FlowTexts FlowTexts::defaults() {
       {"completed", "решена"}, {"closed", "закрыта"},
   };
   t.done_statuses = {"completed", "closed"};
+  t.acknowledgements = {"спасибо",
+                        "спасибо большое",
+                        "большое спасибо",
+                        "благодарю",
+                        "ок",
+                        "ок 👍",
+                        "ok 👍",
+                        "ok",
+                        "хорошо",
+                        "понятно",
+                        "отлично",
+                        "супер",
+                        "спс",
+                        "thanks",
+                        "thank you",
+                        "👍",
+                        "🙏",
+                        "спасибо 👍",
+                        "спасибо 🙏",
+                        "ок спасибо",
+                        "хорошо спасибо",
+                        "отлично спасибо"};
   return t;
 }
 
@@ -176,6 +261,10 @@ std::vector<FlowRule> default_flow_rules(const FlowTexts& texts) {
   const auto create_issue =
       DialogAction::create_issue(texts.text("issue_title"), texts.text("issue_description"));
   const auto done_statuses = texts.done_statuses;
+  std::set<std::string> acknowledgements;
+  for (const auto& word : texts.acknowledgements) {
+    acknowledgements.insert(folded(word));
+  }
   const auto status_names = texts.status_names;
 
   std::vector<FlowRule> rules;
@@ -230,23 +319,29 @@ std::vector<FlowRule> default_flow_rules(const FlowTexts& texts) {
                      c[std::string(ctx::issue_link)] = e.get(key::issue_link);
                    }});
 
-  const auto payment_rule = [&](const char* name, std::string_view status, State next,
+  // Payments move the dialog only while it awaits one; later notices (a refund
+  // after the payment, a payment after the work was done) are still told.
+  const auto payment_rule = [&](const char* name, State from, std::string_view status, State next,
                                 const char* text_id) {
-    return FlowRule{name,
-                    State::AWAITING_PAYMENT,
-                    [status](const DomainEvent& e, const Dialog&) { return is_payment(e, status); },
-                    next,
-                    {reply(text_id)},
-                    remember_payment};
+    return FlowRule{
+        name,
+        from,
+        [status](const DomainEvent& e, const Dialog& d) { return is_payment(e, d, status); },
+        next,
+        {reply(text_id)},
+        remember_payment};
   };
-  rules.push_back(
-      payment_rule("full payment thanks the client", payment::paid, State::PAID, "payment_paid"));
-  rules.push_back(payment_rule("partial payment says what is still due", payment::partially_paid,
-                               State::AWAITING_PAYMENT, "payment_partial"));
-  rules.push_back(payment_rule("cancelled invoice is reported", payment::cancelled,
-                               State::AWAITING_PAYMENT, "payment_cancelled"));
-  rules.push_back(payment_rule("refund is reported", payment::refunded, State::AWAITING_PAYMENT,
-                               "payment_refunded"));
+  for (const auto state : {State::AWAITING_PAYMENT, State::PAID, State::DONE}) {
+    const auto after_full_payment = state == State::AWAITING_PAYMENT ? State::PAID : state;
+    rules.push_back(payment_rule("full payment thanks the client", state, payment::paid,
+                                 after_full_payment, "payment_paid"));
+    rules.push_back(payment_rule("partial payment says what is still due", state,
+                                 payment::partially_paid, state, "payment_partial"));
+    rules.push_back(payment_rule("cancelled invoice is reported", state, payment::cancelled, state,
+                                 "payment_cancelled"));
+    rules.push_back(
+        payment_rule("refund is reported", state, payment::refunded, state, "payment_refunded"));
+  }
 
   // Progress reports apply while an issue is open and after it is done (a
   // "closed" may follow a "completed").
@@ -267,14 +362,33 @@ std::vector<FlowRule> default_flow_rules(const FlowTexts& texts) {
   const auto with_comment = [is_progress](const DomainEvent& e, const Dialog& d) {
     return is_progress(e, d) && e.has(key::comment);
   };
+  const auto is_done_with_comment = [is_done](const DomainEvent& e, const Dialog& d) {
+    return is_done(e, d) && e.has(key::comment);
+  };
 
-  for (const auto state : {State::AWAITING_PAYMENT, State::PAID, State::DONE}) {
+  for (const auto state : {State::AWAITING_PAYMENT, State::PAID}) {
+    rules.push_back({"finished work with a comment is reported and ends the dialog",
+                     state,
+                     is_done_with_comment,
+                     State::DONE,
+                     {reply("issue_done_with_comment")},
+                     remember_update});
     rules.push_back({"finished work is reported and ends the dialog",
                      state,
                      is_done,
                      State::DONE,
                      {reply("issue_done")},
                      remember_update});
+  }
+  // "closed" after "completed": the client was told already.
+  rules.push_back({"a later final status is recorded quietly",
+                   State::DONE,
+                   is_done,
+                   State::DONE,
+                   {},
+                   remember_update});
+
+  for (const auto state : {State::AWAITING_PAYMENT, State::PAID, State::DONE}) {
     rules.push_back({"status change with a comment is reported",
                      state,
                      with_comment,
@@ -299,22 +413,30 @@ std::vector<FlowRule> default_flow_rules(const FlowTexts& texts) {
     rules.push_back({"message about an open issue gets its number and link",
                      state,
                      [](const DomainEvent& e, const Dialog& d) {
-                       return is_message(e) && !d.get(ctx::issue_id).empty();
+                       return is_client_message(e) && !d.get(ctx::issue_id).empty();
                      },
                      state,
                      {reply("issue_open")},
                      nullptr});
     rules.push_back({"message before the issue exists is told to wait",
                      state,
-                     [](const DomainEvent& e, const Dialog&) { return is_message(e); },
+                     [](const DomainEvent& e, const Dialog&) { return is_client_message(e); },
                      state,
                      {reply("issue_pending")},
                      nullptr});
   }
 
+  rules.push_back({"thanks after the work is done are answered without a new issue",
+                   State::DONE,
+                   [acknowledgements](const DomainEvent& e, const Dialog&) {
+                     return is_acknowledgement(e, acknowledgements);
+                   },
+                   State::DONE,
+                   {reply("you_are_welcome")},
+                   nullptr});
   rules.push_back({"returning client opens a new issue",
                    State::DONE,
-                   [](const DomainEvent& e, const Dialog&) { return is_message(e); },
+                   [](const DomainEvent& e, const Dialog&) { return is_client_message(e); },
                    State::AWAITING_PAYMENT,
                    {reply("returning_client"), create_issue},
                    [](Context& c, const DomainEvent& e) {

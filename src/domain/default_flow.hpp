@@ -21,6 +21,10 @@ struct FlowTexts {
   std::map<std::string, std::string> status_names;
   // Status codes after which the work is considered finished.
   std::set<std::string> done_statuses;
+  // What a client writes to say thanks or "ok" once the work is done; such a
+  // message gets a polite answer instead of opening a new issue. Compared
+  // without case, spaces or punctuation.
+  std::set<std::string> acknowledgements;
 
   // The built-in Russian texts.
   static FlowTexts defaults();

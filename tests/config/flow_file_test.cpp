@@ -75,6 +75,7 @@ TEST(FlowFile, TheBuiltInTextsWrittenAsAFileReadBackUnchanged) {
   EXPECT_EQ(texts.texts, defaults.texts);
   EXPECT_EQ(texts.status_names, defaults.status_names);
   EXPECT_EQ(texts.done_statuses, defaults.done_statuses);
+  EXPECT_EQ(texts.acknowledgements, defaults.acknowledgements);
   std::filesystem::remove(path);
 }
 

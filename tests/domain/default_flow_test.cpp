@@ -233,6 +233,68 @@ TEST_F(DefaultFlow, ReturningClientIsNotAskedAgainAndGetsANewIssue) {
   EXPECT_EQ(last_.actions[1].title, "WhatsApp: Теперь сканер не работает");
 }
 
+TEST_F(DefaultFlow, PaymentForAnEarlierIssueOfTheClientIsNotTakenForTheCurrentOne) {
+  move_to(State::AWAITING_PAYMENT);
+  const auto replies = replies_to(payment_event("999", "paid"));
+
+  EXPECT_FALSE(last_.matched());
+  EXPECT_EQ(dialog_.state, State::AWAITING_PAYMENT);
+  EXPECT_THAT(replies, IsEmpty());
+}
+
+TEST_F(DefaultFlow, RefundAfterThePaymentIsStillToldAndTheDialogStays) {
+  move_to(State::PAID);
+  EXPECT_THAT(replies_to(payment_event("1042", "refunded")), ElementsAre(HasSubstr("возвращена")));
+  EXPECT_EQ(dialog_.state, State::PAID);
+}
+
+TEST_F(DefaultFlow, PaymentAfterTheWorkIsDoneIsThankedAndTheDialogStaysDone) {
+  move_to(State::DONE);
+  EXPECT_THAT(replies_to(payment_event("1042", "paid")), ElementsAre(HasSubstr("Спасибо")));
+  EXPECT_EQ(dialog_.state, State::DONE);
+}
+
+TEST_F(DefaultFlow, ThanksAfterTheWorkIsDoneGetAPoliteAnswerAndNoNewIssue) {
+  for (const auto* thanks : {"Спасибо!", "спасибо большое", "Ок 👍", "👍"}) {
+    move_to(State::DONE);
+    const auto replies = replies_to(message_event(phone, thanks));
+
+    EXPECT_EQ(dialog_.state, State::DONE) << thanks;
+    EXPECT_THAT(replies, ElementsAre(HasSubstr("Рады помочь"))) << thanks;
+    EXPECT_EQ(dialog_.get(ctx::issue_id), "1042") << thanks;
+  }
+}
+
+TEST_F(DefaultFlow, AReactionAfterTheWorkIsDoneOpensNothing) {
+  move_to(State::DONE);
+  const auto replies = replies_to(message_event(phone, "❤️", "reaction"));
+
+  EXPECT_FALSE(last_.matched());
+  EXPECT_THAT(replies, IsEmpty());
+}
+
+TEST_F(DefaultFlow, AReactionWhileTheIssueIsOpenGetsNoAnswer) {
+  move_to(State::AWAITING_PAYMENT);
+  EXPECT_THAT(replies_to(message_event(phone, "👍", "reaction")), IsEmpty());
+}
+
+TEST_F(DefaultFlow, ClosedAfterCompletedIsRecordedWithoutTellingTheClientAgain) {
+  move_to(State::PAID);
+  EXPECT_THAT(replies_to(status_event("1042", "in_progress", "completed", "Решена")),
+              ElementsAre(HasSubstr("завершены")));
+  EXPECT_THAT(replies_to(status_event("1042", "completed", "closed", "Закрыта")), IsEmpty());
+  EXPECT_TRUE(last_.matched());
+  EXPECT_EQ(dialog_.state, State::DONE);
+}
+
+TEST_F(DefaultFlow, FinishedWorkWithoutACommentLeavesNoGapInTheText) {
+  move_to(State::PAID);
+  const auto replies = replies_to(status_event("1042", "in_progress", "completed", "Решена"));
+
+  ASSERT_EQ(replies.size(), 1U);
+  EXPECT_THAT(replies[0], ::testing::Not(HasSubstr("  ")));
+}
+
 TEST_F(DefaultFlow, PaymentOutsideAwaitingPaymentMatchesNoRule) {
   move_to(State::ASK_NAME);
   EXPECT_THAT(replies_to(payment_event("1042", "paid")), IsEmpty());

@@ -95,6 +95,12 @@ TEST_F(OperatorCommand, ArgumentsWithoutACommandAreLeftToTheService) {
   EXPECT_FALSE(std::filesystem::exists(settings_.db_path));
 }
 
+TEST_F(OperatorCommand, RefusesADatabaseThatDoesNotExistInsteadOfCreatingOne) {
+  EXPECT_EQ(run({"--failed-actions"}), 1);
+  EXPECT_THAT(err_.str(), ::testing::HasSubstr("no database at"));
+  EXPECT_FALSE(std::filesystem::exists(settings_.db_path));
+}
+
 TEST_F(OperatorCommand, ListsFailedActionsWithTheirReasonAndAMaskedPhone) {
   seed_failures();
 

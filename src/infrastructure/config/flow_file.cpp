@@ -46,9 +46,11 @@ class Reader {
         read_strings(name, value, texts.status_names, false);
       } else if (name == "done_statuses") {
         texts.done_statuses = read_list(name, value);
+      } else if (name == "acknowledgements") {
+        texts.acknowledgements = read_list(name, value);
       } else {
         fail(name, "unknown key \"" + std::string(name) +
-                       "\" (expected texts, status_names or done_statuses)");
+                       "\" (expected texts, status_names, done_statuses or acknowledgements)");
       }
     }
     return texts;
@@ -138,6 +140,11 @@ std::string default_flow_file() {
   root["texts"] = std::move(messages);
   root["status_names"] = std::move(statuses);
   root["done_statuses"] = std::move(done);
+  json::array thanks;
+  for (const auto& words : texts.acknowledgements) {
+    thanks.emplace_back(words);
+  }
+  root["acknowledgements"] = std::move(thanks);
   return json::serialize(root);
 }
 

@@ -21,7 +21,7 @@ class FlowFileError : public std::runtime_error {
 
 // Reads the flow texts from a JSON file of the form
 //   {"texts": {"ask_name": "...", ...}, "status_names": {"in_progress": "..."},
-//    "done_statuses": ["completed", "closed"]}
+//    "done_statuses": ["completed", "closed"], "acknowledgements": ["спасибо", ...]}
 // Every key is optional; what the file leaves out keeps its built-in value. An
 // unknown key or text id, a value of the wrong type or broken JSON is an error.
 domain::FlowTexts load_flow_file(const std::filesystem::path& path);

@@ -1,5 +1,7 @@
 #include "infrastructure/config/settings.hpp"
 
+#include <boost/asio/ip/address.hpp>
+
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -7,6 +9,8 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+
+#include "infrastructure/outbound/http_client.hpp"
 
 extern char** environ;
 
@@ -184,6 +188,27 @@ Settings Settings::from(const Environment& env) {
   s.max_reply_age = std::chrono::seconds(max_age);
   read_number<int>(env, "MAX_ATTEMPTS", s.max_attempts, 1, 1000, errors);
   s.flow_file = env.get_or("FLOW_FILE", "");
+
+  // Values the adapters would refuse at start: found here, so --check-config
+  // reports them before a deployment does.
+  boost::system::error_code address_error;
+  boost::asio::ip::make_address(s.bind_address, address_error);
+  if (address_error) {
+    errors.push_back("BIND_ADDRESS must be an IP address (0.0.0.0, 127.0.0.1, ::); got \"" +
+                     s.bind_address + "\"");
+  }
+  for (const auto& [name, url] :
+       {std::pair{"WABA_API_URL", s.waba_api_url}, std::pair{"OKDESK_URL", s.okdesk_url}}) {
+    if (url.empty()) {
+      continue;
+    }
+    if (const auto reason = outbound::HttpClient::unusable_url_reason(url)) {
+      errors.push_back(std::string(name) + " cannot be used (" + *reason + "): \"" + url + "\"");
+    }
+  }
+  if (!s.ca_file.empty() && !std::filesystem::is_regular_file(s.ca_file)) {
+    errors.push_back("CA_FILE names no readable file: \"" + s.ca_file + "\"");
+  }
 
   auto& warnings = s.warnings;
   if (s.waba_app_secret.empty()) {

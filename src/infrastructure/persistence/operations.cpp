@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <ctime>
+#include <filesystem>
 #include <ostream>
 
 #include "infrastructure/config/settings.hpp"
@@ -44,6 +45,8 @@ std::optional<std::vector<std::int64_t>> parse_ids(std::string_view text) {
   return ids;
 }
 
+constexpr std::size_t listing_limit = 1000;
+
 void print_actions(const std::vector<OutboxEntry>& entries, std::ostream& out) {
   if (entries.empty()) {
     out << "no failed actions\n";
@@ -55,7 +58,9 @@ void print_actions(const std::vector<OutboxEntry>& entries, std::ostream& out) {
         << format_time(e.updated_at) << '\t' << e.cause_key << '\t' << e.last_error.value_or("")
         << '\n';
   }
-  out << entries.size() << " failed action(s); re-queue with --requeue-actions all|ID[,ID...]\n";
+  out << entries.size() << " failed action(s)"
+      << (entries.size() >= listing_limit ? " shown, the oldest; more may exist" : "")
+      << "; re-queue with --requeue-actions all|ID[,ID...]\n";
 }
 
 void print_events(const std::vector<InboxEntry>& entries, std::ostream& out) {
@@ -68,7 +73,9 @@ void print_events(const std::vector<InboxEntry>& entries, std::ostream& out) {
     out << e.id << '\t' << e.type << '\t' << mask_phone(e.user_id) << '\t'
         << format_time(e.received_at) << '\t' << e.key << '\t' << e.error.value_or("") << '\n';
   }
-  out << entries.size() << " failed event(s); re-queue with --requeue-events all|ID[,ID...]\n";
+  out << entries.size() << " failed event(s)"
+      << (entries.size() >= listing_limit ? " shown, the oldest; more may exist" : "")
+      << "; re-queue with --requeue-events all|ID[,ID...]\n";
 }
 
 }  // namespace
@@ -159,17 +166,26 @@ std::optional<int> run_operator_command(std::span<const std::string> args, const
     ids = std::move(*parsed);
   }
 
+  // An operator command looks at the service's database; it never creates one
+  // (a mistyped DB_PATH would otherwise report "no failed actions").
+  std::error_code missing;
+  if (!std::filesystem::is_regular_file(settings.db_path, missing)) {
+    err << "no database at " << settings.db_path.string()
+        << ": check DB_PATH (the service creates the file when it first starts)\n";
+    return 1;
+  }
+
   try {
     Database database(DatabaseOptions::from(settings));
     switch (command) {
       case Command::failed_actions:
-        print_actions(list_failed_actions(database), out);
+        print_actions(list_failed_actions(database, listing_limit), out);
         break;
       case Command::requeue_actions:
         out << requeue_failed_actions(database, ids) << " action(s) queued again\n";
         break;
       case Command::failed_events:
-        print_events(list_failed_events(database), out);
+        print_events(list_failed_events(database, listing_limit), out);
         break;
       case Command::requeue_events:
         out << requeue_failed_events(database, ids) << " event(s) queued again\n";
