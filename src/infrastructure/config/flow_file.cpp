@@ -92,6 +92,35 @@ class Reader {
   std::string name_;
 };
 
+// One member or element per line, so an operator can edit the printed file.
+void write_pretty(std::string& out, const json::value& value, std::size_t depth) {
+  const std::string indent(2 * (depth + 1), ' ');
+  const std::string closing(2 * depth, ' ');
+  if (value.is_object() && !value.as_object().empty()) {
+    out += "{\n";
+    bool first = true;
+    for (const auto& [name, member] : value.as_object()) {
+      out += first ? "" : ",\n";
+      first = false;
+      out += indent + json::serialize(json::string(name)) + ": ";
+      write_pretty(out, member, depth + 1);
+    }
+    out += "\n" + closing + "}";
+  } else if (value.is_array() && !value.as_array().empty()) {
+    out += "[\n";
+    bool first = true;
+    for (const auto& element : value.as_array()) {
+      out += first ? "" : ",\n";
+      first = false;
+      out += indent;
+      write_pretty(out, element, depth + 1);
+    }
+    out += "\n" + closing + "]";
+  } else {
+    out += json::serialize(value);
+  }
+}
+
 }  // namespace
 
 FlowFileError::FlowFileError(const std::string& file, std::size_t line, const std::string& problem)
@@ -145,7 +174,9 @@ std::string default_flow_file() {
     thanks.emplace_back(words);
   }
   root["acknowledgements"] = std::move(thanks);
-  return json::serialize(root);
+  std::string out;
+  write_pretty(out, root, 0);
+  return out;
 }
 
 }  // namespace fixit::infrastructure
