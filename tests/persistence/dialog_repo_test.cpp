@@ -209,10 +209,12 @@ TEST(DialogRepoConcurrency, ConcurrentStepsOnOneDialogLoseNoUpdate) {
 
   constexpr int steps = 12;
   std::vector<domain::DomainEvent> events;  // the use case borrows its event until it is done
+  events.reserve(steps);
   for (int i = 0; i < steps; ++i) {
     events.push_back(text_message("79161234567", "wamid.c" + std::to_string(i), "hi"));
   }
   std::vector<std::future<application::ProcessResult>> results;
+  results.reserve(events.size());
   for (const auto& event : events) {
     results.push_back(asio::co_spawn(io, process(event), asio::use_future));
   }

@@ -60,8 +60,10 @@ TEST_F(Inbox, SameMessageTwiceInOneBatchIsStoredOnce) {
 
 TEST_F(Inbox, SameMessageStoredConcurrentlyIsKeptOnce) {
   const auto message = text_message("79161234567", "wamid.A", "Касса не работает");
+  constexpr int stores = 20;
   std::vector<std::future<StoreResult>> futures;
-  for (int i = 0; i < 20; ++i) {
+  futures.reserve(stores);
+  for (int i = 0; i < stores; ++i) {
     futures.push_back(asio::co_spawn(io_, database_->inbox().store({message}), asio::use_future));
   }
   ASSERT_TRUE(run_until(io_, [&] { return all_ready(futures); }));
@@ -96,6 +98,7 @@ TEST_F(Inbox, ConcurrentStoresShareOneCommit) {
 
   constexpr int webhooks = 50;
   std::vector<std::future<StoreResult>> futures;
+  futures.reserve(webhooks);
   for (int i = 0; i < webhooks; ++i) {
     futures.push_back(asio::co_spawn(
         io_,

@@ -183,8 +183,10 @@ TEST_F(PipelineTest, SameMessageDeliveredTwiceAlsoConcurrentlyIsOneEventAndOneRe
 
   store({message});
   store({message, message});
+  constexpr int stores = 10;
   std::vector<std::future<StoreResult>> concurrent;
-  for (int i = 0; i < 10; ++i) {
+  concurrent.reserve(stores);
+  for (int i = 0; i < stores; ++i) {
     concurrent.push_back(
         asio::co_spawn(io_, database_->inbox().store({message}), asio::use_future));
   }

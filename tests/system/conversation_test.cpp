@@ -89,8 +89,10 @@ TEST_F(SystemTest, MessageDeliveredTwiceAndThenConcurrentlyGetsOneReply) {
   ASSERT_EQ(world_->post_waba(notification).status, 200U);
   std::vector<std::thread> senders;
   std::vector<unsigned> statuses(8, 0);
-  for (std::size_t i = 0; i < statuses.size(); ++i) {
-    senders.emplace_back([&, i] { statuses[i] = world_->post_waba(notification).status; });
+  senders.reserve(statuses.size());
+  for (auto& status : statuses) {
+    senders.emplace_back(
+        [this, &notification, &status] { status = world_->post_waba(notification).status; });
   }
   for (auto& sender : senders) {
     sender.join();

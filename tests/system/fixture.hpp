@@ -42,7 +42,7 @@ class SystemTest : public ::testing::Test {
   }
 
   void start(Tune tune = {}) {
-    service_ = std::make_unique<Service>(config_, std::move(tune));
+    service_ = std::make_unique<Service>(config_, tune);
     world_ = std::make_unique<World>(config_, service_->port());
   }
 

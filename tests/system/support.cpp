@@ -386,7 +386,8 @@ struct Service::Impl {
   }
 };
 
-Service::Service(const Config& config, std::function<void(infra::pipeline::PipelineOptions&)> tune)
+Service::Service(const Config& config,
+                 const std::function<void(infra::pipeline::PipelineOptions&)>& tune)
     : impl_(std::make_unique<Impl>(config)) {
   auto& s = *impl_;
   auto options = infra::pipeline::PipelineOptions::from(s.settings);
@@ -529,7 +530,8 @@ ServiceProcess::~ServiceProcess() {
   }
 }
 
-void ServiceProcess::signal(int signal_number) {
+// Not const: it acts on the process this object owns.
+void ServiceProcess::signal(int signal_number) {  // NOLINT(readability-make-member-function-const)
   if (pid_ > 0) {
     kill(pid_, signal_number);
   }

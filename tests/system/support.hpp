@@ -155,8 +155,9 @@ class Service {
  public:
   // Builds and starts everything: database, outbound adapters, pipeline,
   // webhook server on a free port. The io_context runs on its own thread.
-  explicit Service(const Config& config,
-                   std::function<void(infrastructure::pipeline::PipelineOptions&)> tune = {});
+  explicit Service(
+      const Config& config,
+      const std::function<void(infrastructure::pipeline::PipelineOptions&)>& tune = {});
   Service(const Service&) = delete;
   Service& operator=(const Service&) = delete;
   // Stops what still runs, as SIGTERM does.

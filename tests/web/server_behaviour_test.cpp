@@ -391,6 +391,7 @@ TEST(WebhookServer, LogsOneLinePerRequestAndNeverASecretOrPhone) {
 // kept-alive connection.
 void post_concurrently(TestServer& server, int clients, int per_client) {
   std::vector<std::future<int>> done;
+  done.reserve(static_cast<std::size_t>(clients));
   for (int c = 0; c < clients; ++c) {
     done.push_back(std::async(std::launch::async, [&server, c, per_client] {
       HttpClient client(server.port());

@@ -564,8 +564,8 @@ class WebhookServer::Impl : public std::enable_shared_from_this<WebhookServer::I
 WebhookServer::WebhookServer(const boost::asio::any_io_executor& executor, Settings settings,
                              application::IEventInbox& inbox, ReadinessCheck readiness,
                              IoThreads threads)
-    : impl_(std::make_shared<Impl>(executor, std::move(settings), inbox,
-                                   std::move(readiness), threads)) {}
+    : impl_(std::make_shared<Impl>(executor, std::move(settings), inbox, std::move(readiness),
+                                   threads)) {}
 
 WebhookServer::~WebhookServer() = default;
 
