@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
+#include <atomic>
 #include <cctype>
 #include <stdexcept>
 
@@ -92,9 +93,31 @@ std::optional<Sha256Digest> parse_hub_signature(std::string_view header) {
   return digest;
 }
 
+namespace {
+
+std::atomic<std::uint64_t> next_signature_id{1};
+
+// The keyed context a thread last used, and which WabaSignature it belongs to.
+// EVP_MAC_init without a key restarts it with the key it has, which costs far
+// less than duplicating the keyed context for every body.
+struct ThreadMacContext {
+  std::uint64_t owner = 0;
+  EVP_MAC_CTX* ctx = nullptr;
+
+  ThreadMacContext() = default;
+  ThreadMacContext(const ThreadMacContext&) = delete;
+  ThreadMacContext& operator=(const ThreadMacContext&) = delete;
+  ~ThreadMacContext() { EVP_MAC_CTX_free(ctx); }
+};
+
+}  // namespace
+
 struct WabaSignature::State {
   EVP_MAC* mac = nullptr;
   EVP_MAC_CTX* keyed = nullptr;
+  // Never reused, so a context keyed by a destroyed instance is never taken
+  // for a new one at the same address.
+  std::uint64_t id = next_signature_id.fetch_add(1);
 
   ~State() {
     EVP_MAC_CTX_free(keyed);
@@ -126,14 +149,19 @@ WabaSignature::WabaSignature(std::string_view app_secret) : state_(std::make_uni
 WabaSignature::~WabaSignature() = default;
 
 Sha256Digest WabaSignature::digest(std::string_view body) const {
+  thread_local ThreadMacContext cached;
+  if (cached.owner != state_->id) {
+    EVP_MAC_CTX_free(cached.ctx);
+    cached.ctx = EVP_MAC_CTX_dup(state_->keyed);
+    cached.owner = cached.ctx != nullptr ? state_->id : 0;
+  }
   Sha256Digest out{};
-  EVP_MAC_CTX* ctx = EVP_MAC_CTX_dup(state_->keyed);
+  EVP_MAC_CTX* ctx = cached.ctx;
   std::size_t length = 0;
   const bool ok =
-      ctx != nullptr &&
+      ctx != nullptr && EVP_MAC_init(ctx, nullptr, 0, nullptr) == 1 &&
       EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(body.data()), body.size()) == 1 &&
       EVP_MAC_final(ctx, out.data(), &length, out.size()) == 1 && length == out.size();
-  EVP_MAC_CTX_free(ctx);
   if (!ok) {
     throw std::runtime_error("HMAC-SHA256 failed");
   }

@@ -24,7 +24,8 @@ using Sha256Digest = std::array<std::uint8_t, 32>;
 std::optional<Sha256Digest> parse_hub_signature(std::string_view header);
 
 // HMAC-SHA256 keyed with the WhatsApp app secret. The MAC is fetched and keyed
-// once; each call works on a duplicate, so calls may run on several threads.
+// once; each thread works on its own copy of the keyed context, restarted for
+// every body, so calls may run on several threads.
 class WabaSignature {
  public:
   explicit WabaSignature(std::string_view app_secret);
