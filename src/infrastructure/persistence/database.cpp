@@ -50,7 +50,8 @@ DatabaseOptions DatabaseOptions::from(const Settings& settings) {
 Database::Database(DatabaseOptions options)
     : options_(std::move(options)),
       connection_(open_connection(options_)),
-      strand_(asio::make_strand(io_)) {
+      strand_(asio::make_strand(io_)),
+      flush_timer_(strand_) {
   work_.emplace(io_.get_executor());
   inbox_ = std::make_unique<SQLiteEventInbox>(*this);
   spdlog::info("database open path={} journal={} synchronous={} schema={}", options_.path,
@@ -111,10 +112,17 @@ void Database::submit(std::unique_ptr<detail::Job> job, bool grouped) {
   asio::post(strand_, [this, job = std::move(job)]() mutable {
     pending_writes_.push_back(std::move(job));
     if (!flush_scheduled_) {
-      // Posted behind whatever is already queued, so the writes submitted
-      // while the previous commit was running all join this one.
       flush_scheduled_ = true;
-      asio::post(strand_, [this] { flush_writes(); });
+      const auto ready_at = last_flush_ + options_.min_commit_interval;
+      if (ready_at > std::chrono::steady_clock::now()) {
+        // A commit just happened: the writes arriving meanwhile join this one.
+        flush_timer_.expires_at(ready_at);
+        flush_timer_.async_wait([this](const boost::system::error_code&) { flush_writes(); });
+      } else {
+        // Posted behind whatever is already queued, so the writes submitted
+        // while the previous commit was running all join this one.
+        asio::post(strand_, [this] { flush_writes(); });
+      }
     }
   });
 }
@@ -169,6 +177,7 @@ void Database::flush_writes() {
     failure = std::current_exception();
   }
   note_write(failure);
+  last_flush_ = std::chrono::steady_clock::now();
 
   for (std::size_t i = 0; i < batch.size(); ++i) {
     batch[i]->complete(failure ? failure : errors[i]);

@@ -321,7 +321,7 @@ Task<void> Pipeline::schedule_loop() {
   while (!stopping_) {
     auto wait =
         std::chrono::duration_cast<std::chrono::steady_clock::duration>(options_.poll_interval);
-    const auto capacity = options_.max_in_flight - in_flight_;
+    const auto capacity = options_.max_in_flight - calling_;
     if (capacity > 0) {
       persistence::Claim claim;
       bool claimed = false;
@@ -336,6 +336,7 @@ Task<void> Pipeline::schedule_loop() {
       }
       for (auto& action : claim.actions) {
         ++in_flight_;
+        ++calling_;
         asio::co_spawn(outbound_, run_action(std::move(action)), asio::detached);
       }
       if (claimed && claim.actions.size() == capacity) {
@@ -366,6 +367,10 @@ Task<void> Pipeline::run_action(persistence::ClaimedAction claimed) {
   } catch (...) {
     error = std::current_exception();
   }
+  // The call is over: its slot goes to the next action while the outcome is
+  // recorded (a commit, which may wait for the disk).
+  --calling_;
+  scheduler_wake_.notify();
 
   auto verdict = judge(error);
   const int attempts = claimed.attempts + 1;

@@ -116,7 +116,8 @@ class Pipeline {
   Signal stopped_wake_;                           // on the outbound strand
   boost::asio::steady_timer dispatcher_backoff_;  // on the database strand
   std::mt19937_64 random_;                        // jitter, on the outbound strand
-  std::size_t in_flight_ = 0;                     // on the outbound strand
+  std::size_t in_flight_ = 0;  // claimed, outcome not yet recorded; on the outbound strand
+  std::size_t calling_ = 0;    // outbound calls under way (max_in_flight); outbound strand
 
   bool started_ = false;
   std::atomic<bool> stopping_{false};

@@ -466,12 +466,17 @@ SandboxReply SandboxApi::okdesk(const Parsed& request, const std::string& endpoi
       return okdesk_error(400, "Не указаны параметры поиска");
     }
     json::array found;
-    for (const auto& [contact_id, contact] : contacts_) {
-      const bool match = phone ? (text_of(contact, "phone") == *phone ||
-                                  text_of(contact, "mobile_phone") == *phone)
-                               : std::to_string(contact_id) == *id;
-      if (match) {
-        found.push_back(contact);
+    if (phone) {
+      if (const auto ids = contacts_by_phone_.find(*phone); ids != contacts_by_phone_.end()) {
+        for (const auto contact_id : ids->second) {
+          found.push_back(contacts_.at(contact_id));
+        }
+      }
+    } else {
+      for (const auto& [contact_id, contact] : contacts_) {
+        if (std::to_string(contact_id) == *id) {
+          found.push_back(contact);
+        }
       }
     }
     if (contact_search_shape_ == "array") {
@@ -638,6 +643,9 @@ SandboxReply SandboxApi::add_contact(const json::value& body, bool seeding) {
                        {"parameters", json::array{}},
                        {"updated_at", now_iso()}};
   contacts_[id] = contact;
+  for (const auto* key : {"phone", "mobile_phone"}) {
+    contacts_by_phone_[text_of(contact, key)].insert(id);
+  }
   return reply(200, contact);
 }
 
@@ -803,6 +811,7 @@ void SandboxApi::reset() {
   messages_.clear();
   issues_.clear();
   contacts_.clear();
+  contacts_by_phone_.clear();
   companies_.clear();
   faults_.clear();
   recipient_errors_.clear();

@@ -35,6 +35,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 
 namespace fixit::infrastructure::sandbox {
@@ -113,6 +114,9 @@ class SandboxApi {
   boost::json::array messages_;
   std::map<std::int64_t, boost::json::object> issues_;
   std::map<std::int64_t, boost::json::object> contacts_;
+  // Contact ids by their phone and mobile_phone text: a search by phone stays
+  // quick with tens of thousands of contacts (a load test creates one per client).
+  std::map<std::string, std::set<std::int64_t>, std::less<>> contacts_by_phone_;
   std::map<std::int64_t, boost::json::object> companies_;
   std::deque<Fault> faults_;
   std::map<std::string, std::pair<long, int>>
