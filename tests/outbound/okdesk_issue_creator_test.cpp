@@ -218,6 +218,17 @@ TEST_F(OkdeskIssueCreatorTest, ReadsAContactSearchAnswerGivenAsAnArray) {
   EXPECT_EQ(issues[0].at("contact").at("id").as_int64(), 3381);
 }
 
+TEST_F(OkdeskIssueCreatorTest, ReadsTheIssueIdFromARealCreateAnswer) {
+  fail_next("okdesk.issues.create",
+            R"("status":200,"body":)" + read_fixture("okdesk/api_create_issue_response.json"));
+  OkdeskIssueCreator creator(*http_, config());
+
+  const auto created = create(creator);
+
+  EXPECT_EQ(created.id, "1042");
+  EXPECT_EQ(created.link, base_url() + "/issues/1042");
+}
+
 TEST_F(OkdeskIssueCreatorTest, ReadsSearchAnswersInEveryShapeTheSandboxGives) {
   control("POST", "/_sandbox/contacts",
           R"({"first_name":"Ольга","last_name":"Смирнова","phone":"79161234567"})");
