@@ -30,6 +30,9 @@ struct DialogAction {
   std::string title;
   std::string description;
   std::string message_id;
+  // Whatever follows from this action gets no automatic reply: the client's
+  // message that caused it came too late to be answered (a replay after an outage).
+  bool quiet = false;
 
   static DialogAction reply(std::string text);
   static DialogAction create_issue(std::string title, std::string description);

@@ -30,10 +30,11 @@ bool is_message(const DomainEvent& event) {
 // A message that carries words the client typed: text, or a tapped button whose
 // title is text. Photos, voice notes, stickers and the rest do not count.
 bool is_typed_text(const DomainEvent& event) {
-  if (!is_message(event) || trim(event.get(key::text)).empty()) {
+  const auto message = message_of(event);
+  if (!message || trim(message->text).empty()) {
     return false;
   }
-  const auto kind = parse_message_kind(event.get(key::kind));
+  const auto kind = parse_message_kind(message->kind);
   return kind == MessageKind::text || kind == MessageKind::interactive ||
          kind == MessageKind::button;
 }
@@ -51,10 +52,11 @@ bool is_payment(const DomainEvent& event, const Dialog& dialog, std::string_view
 // A message the client wrote or sent, as opposed to a reaction to one of ours
 // or a notice WhatsApp sends on its own (a changed number).
 bool is_client_message(const DomainEvent& event) {
-  if (!is_message(event)) {
+  const auto message = message_of(event);
+  if (!message) {
     return false;
   }
-  const auto kind = parse_message_kind(event.get(key::kind));
+  const auto kind = parse_message_kind(message->kind);
   return kind != MessageKind::reaction && kind != MessageKind::system;
 }
 
@@ -92,10 +94,11 @@ std::string folded(std::string_view text) {
 }
 
 bool is_acknowledgement(const DomainEvent& event, const std::set<std::string>& words) {
-  if (!is_message(event)) {
+  const auto message = message_of(event);
+  if (!message) {
     return false;
   }
-  const auto text = folded(event.get(key::text));
+  const auto text = folded(message->text);
   return !text.empty() && words.contains(text);
 }
 
@@ -117,12 +120,13 @@ bool is_public_comment(const DomainEvent& event, const Dialog& dialog) {
 
 // What the client's message says, or its kind in brackets when it says nothing.
 std::string problem_of(const DomainEvent& event) {
-  auto text = trim(event.get(key::text));
+  const auto message = message_of(event).value_or(Message{});
+  auto text = trim(message.text);
   if (!text.empty()) {
     return text;
   }
   std::string kind = "[";
-  kind += event.get(key::kind);
+  kind += message.kind;
   kind += ']';
   return kind;
 }

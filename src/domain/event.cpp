@@ -1,6 +1,7 @@
 #include "domain/event.hpp"
 
 #include <array>
+#include <charconv>
 #include <utility>
 
 namespace fixit::domain {
@@ -41,6 +42,24 @@ std::string DomainEvent::get(std::string_view name) const {
 bool DomainEvent::has(std::string_view name) const {
   const auto it = payload.find(name);
   return it != payload.end() && !it->second.empty();
+}
+
+std::optional<Message> message_of(const DomainEvent& event) {
+  if (event.type != EventType::MESSAGE) {
+    return std::nullopt;
+  }
+  Message message;
+  message.id = event.get(key::message_id);
+  message.from = event.user_id;
+  message.kind = event.get(key::kind);
+  message.text = event.get(key::text);
+  const auto stamp = event.get(key::timestamp);
+  std::int64_t seconds = 0;
+  const auto [end, error] = std::from_chars(stamp.data(), stamp.data() + stamp.size(), seconds);
+  if (error == std::errc{} && end == stamp.data() + stamp.size()) {
+    message.timestamp = seconds;
+  }
+  return message;
 }
 
 }  // namespace fixit::domain

@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "domain/model.hpp"
+
 namespace fixit::domain {
 
 enum class EventType {
@@ -47,6 +49,8 @@ inline constexpr std::string_view old_status_name = "old_status_name";
 inline constexpr std::string_view new_status_code = "new_status_code";
 inline constexpr std::string_view new_status_name = "new_status_name";
 inline constexpr std::string_view comment = "comment";
+// ISSUE_CREATED for a message too old to answer: "1" when no reply may follow
+inline constexpr std::string_view quiet = "quiet";
 // PAYMENT_STATUS (also status, issue_id, phone)
 inline constexpr std::string_view invoice_number = "invoice_number";
 inline constexpr std::string_view invoice_id = "invoice_id";
@@ -79,5 +83,9 @@ struct DomainEvent {
   [[nodiscard]] bool has(std::string_view name) const;
   friend bool operator==(const DomainEvent&, const DomainEvent&) = default;
 };
+
+// The inbound message a MESSAGE event carries; nothing for other events. The
+// sender is the event's user; a timestamp that is not a number reads as 0.
+std::optional<Message> message_of(const DomainEvent& event);
 
 }  // namespace fixit::domain

@@ -46,7 +46,7 @@ struct User {
 };
 
 // The kinds of inbound message a client can send. Anything not listed arrives
-// as `other`, with its original kind name kept in Message::kind_name.
+// as `other`; Message::kind keeps the name the messenger gave it.
 enum class MessageKind {
   text,
   image,
