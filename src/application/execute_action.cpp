@@ -50,6 +50,9 @@ Task<ActionResult> ExecuteAction::operator()(const PendingAction& pending) {
       event.payload[std::string(domain::key::issue_id)] = created.id;
       event.payload[std::string(domain::key::issue_link)] =
           created.link.empty() ? helpdesk_.generate_ticket_link(created.id) : created.link;
+      if (action.quiet) {
+        event.payload[std::string(domain::key::quiet)] = "1";
+      }
       result.follow_up = std::move(event);
       break;
     }

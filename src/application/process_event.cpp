@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <charconv>
 
 #include "application/errors.hpp"
 
@@ -57,17 +56,15 @@ Task<std::optional<domain::Dialog>> ProcessEvent::find_dialog(const DomainEvent&
   co_return std::nullopt;
 }
 
-bool ProcessEvent::too_old_to_answer(const DomainEvent& event) const {
-  if (event.type != EventType::MESSAGE) {
-    return false;
+bool ProcessEvent::too_late_to_answer(const DomainEvent& event) const {
+  if (event.type == EventType::ISSUE_CREATED) {
+    return event.get(key::quiet) == "1";
   }
-  const auto stamp = event.get(key::timestamp);
-  std::int64_t seconds = 0;
-  const auto [end, error] = std::from_chars(stamp.data(), stamp.data() + stamp.size(), seconds);
-  if (error != std::errc{} || end != stamp.data() + stamp.size()) {
-    return false;
+  const auto message = domain::message_of(event);
+  if (!message || message->timestamp == 0) {
+    return false;  // not a message, or one without a readable time
   }
-  const auto sent = std::chrono::system_clock::time_point(std::chrono::seconds(seconds));
+  const auto sent = std::chrono::system_clock::time_point(std::chrono::seconds(message->timestamp));
   return clock_() - sent > options_.max_reply_age;
 }
 
@@ -91,10 +88,14 @@ Task<ProcessResult> ProcessEvent::operator()(const DomainEvent& event) {
     if (event.type == EventType::MESSAGE && event.has(key::message_id)) {
       actions.insert(actions.begin(), domain::DialogAction::mark_read(event.get(key::message_id)));
     }
-    if (too_old_to_answer(event)) {
+    if (too_late_to_answer(event)) {
       const auto before = actions.size();
       std::erase_if(actions, [](const auto& a) { return a.kind == ActionKind::reply; });
       result.replies_suppressed = actions.size() != before;
+      // The work still gets done, silently: an issue opened now is not announced.
+      for (auto& action : actions) {
+        action.quiet = true;
+      }
     }
 
     try {

@@ -23,7 +23,8 @@ struct ProcessResult {
   std::string rule;  // the rule that matched, if any
   std::string user_id;
   std::size_t actions = 0;
-  bool replies_suppressed = false;  // the message was too old for an automatic reply
+  // the message (or the message behind this result) was too old for an automatic reply
+  bool replies_suppressed = false;
 };
 
 struct ProcessOptions {
@@ -46,7 +47,8 @@ class ProcessEvent {
 
  private:
   Task<std::optional<domain::Dialog>> find_dialog(const domain::DomainEvent& event);
-  [[nodiscard]] bool too_old_to_answer(const domain::DomainEvent& event) const;
+  // A message too old for an automatic reply, or the result of an action it caused.
+  [[nodiscard]] bool too_late_to_answer(const domain::DomainEvent& event) const;
 
   const domain::FlowEngine& engine_;
   IDialogRepository& dialogs_;

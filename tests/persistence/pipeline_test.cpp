@@ -321,7 +321,7 @@ TEST_F(PipelineTest, PortFailingTwiceThenSucceedingHasOneEffectAfterGrowingPause
   EXPECT_EQ(action->attempts, 3);
   const auto delays = retry_delays(log_, "create_issue");
   ASSERT_EQ(delays.size(), 2U);
-  EXPECT_GE(delays[1], delays[0]);
+  EXPECT_GT(delays[1], delays[0]);
 }
 
 TEST_F(PipelineTest, PermanentFailureIsMarkedFailedLoggedAndNotRetried) {
@@ -440,6 +440,71 @@ TEST_F(PipelineTest, OldMessageMovesTheDialogWithoutAnAutomaticReply) {
   ASSERT_TRUE(wait_for([&] { return event_state("wamid.old") == "processed" && idle(); }));
   EXPECT_EQ(dialog_of(ivan)->state, domain::State::ASK_NAME);
   EXPECT_EQ(log_.lines_with({"old message processed without a reply", "key=wamid.old"}).size(), 1U);
+}
+
+TEST_F(PipelineTest, OldConversationOpensItsIssueWithoutAnnouncingIt) {
+  EXPECT_CALL(sender_, send_text(_, _)).Times(0);
+  start();
+  const auto two_days_ago = unix_now() - 2 * 24 * 3600;
+
+  store({text_message(ivan, "wamid.old1", "Касса не работает", two_days_ago),
+         text_message(ivan, "wamid.old2", "Иван", two_days_ago + 60),
+         text_message(ivan, "wamid.old3", "ООО Ромашка", two_days_ago + 120)});
+
+  ASSERT_TRUE(wait_for([&] {
+    const auto dialog = dialog_of(ivan);
+    return dialog && !dialog->get("issue_id").empty() && idle();
+  }));
+  ASSERT_EQ(issues_.size(), 1U);
+  EXPECT_EQ(issues_[0].company, "ООО Ромашка");
+  EXPECT_EQ(dialog_of(ivan)->state, domain::State::AWAITING_PAYMENT);
+  EXPECT_EQ(log_.lines_with({"processed without a reply", "key=issue_created:"}).size(), 1U);
+}
+
+TEST_F(PipelineTest, StepWhoseActionsCannotBeQueuedLeavesTheDialogAsItWas) {
+  open();
+  database_->call([](Connection& c) {
+    c.exec(
+        "CREATE TRIGGER refuse_issues BEFORE INSERT ON outbox WHEN NEW.kind = 'create_issue' "
+        "BEGIN SELECT RAISE(ABORT, 'no issues today'); END");
+  });
+  start();
+  store(
+      {text_message(ivan, "wamid.1", "Касса не работает"), text_message(ivan, "wamid.2", "Иван")});
+  ASSERT_TRUE(wait_for([&] { return replies_to(ivan).size() == 2 && idle(); }));
+  const auto before = dialog_of(ivan);
+  ASSERT_EQ(before->state, domain::State::ASK_COMPANY);
+  const auto actions_before = actions_of(ivan).size();
+
+  store({text_message(ivan, "wamid.3", "ООО Ромашка")});
+
+  ASSERT_TRUE(wait_for([&] { return event_state("wamid.3") == "failed" && idle(); }));
+  const auto after = dialog_of(ivan);
+  EXPECT_EQ(after->state, domain::State::ASK_COMPANY);
+  EXPECT_EQ(after->version, before->version);
+  EXPECT_EQ(after->get("company"), "");
+  EXPECT_EQ(actions_of(ivan).size(), actions_before);
+  EXPECT_EQ(replies_to(ivan).size(), 2U);
+}
+
+TEST_F(PipelineTest, ActionWhoseOutcomeCannotBeStoredIsKeptAsFailedAndTheNextOnesGoOn) {
+  open();
+  database_->call([](Connection& c) {
+    c.exec(
+        "CREATE TRIGGER refuse_read_done BEFORE UPDATE ON outbox "
+        "WHEN NEW.state = 'done' AND OLD.kind = 'mark_read' "
+        "BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END");
+  });
+  start();
+
+  store({text_message(ivan, "wamid.1", "Касса не работает")});
+
+  ASSERT_TRUE(wait_for([&] { return replies_to(ivan).size() == 1 && idle(); }));
+  const auto mark_read = action_of_kind(ivan, "mark_read");
+  ASSERT_TRUE(mark_read.has_value());
+  EXPECT_EQ(mark_read->state, "failed");
+  EXPECT_THAT(mark_read->last_error.value_or(""), HasSubstr("could not be recorded"));
+  EXPECT_EQ(action_of_kind(ivan, "reply")->state, "done");
 }
 
 TEST_F(PipelineTest, EventThatCannotBeProcessedIsMarkedFailedAndTheOthersGoOn) {

@@ -18,6 +18,7 @@ constexpr std::string_view text_field = "text";
 constexpr std::string_view title_field = "title";
 constexpr std::string_view description_field = "description";
 constexpr std::string_view message_id_field = "message_id";
+constexpr std::string_view quiet_field = "quiet";
 
 std::string action_to_json(const domain::DialogAction& action) {
   TextMap fields;
@@ -30,6 +31,9 @@ std::string action_to_json(const domain::DialogAction& action) {
   put(title_field, action.title);
   put(description_field, action.description);
   put(message_id_field, action.message_id);
+  if (action.quiet) {
+    fields.emplace(quiet_field, "1");
+  }
   return to_json(fields);
 }
 
@@ -49,6 +53,7 @@ domain::DialogAction action_from_row(std::string_view kind, std::string_view jso
   action.title = take(title_field);
   action.description = take(description_field);
   action.message_id = take(message_id_field);
+  action.quiet = take(quiet_field) == "1";
   return action;
 }
 
