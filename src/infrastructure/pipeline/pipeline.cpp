@@ -431,6 +431,18 @@ Task<void> Pipeline::run_action(persistence::ClaimedAction claimed) {
       recorded = true;
     } catch (const std::exception& e) {
       spdlog::error("recording action outcome failed id={} error=\"{}\"", pending.id, e.what());
+      const auto* database_error = dynamic_cast<const persistence::DatabaseError*>(&e);
+      if (database_error == nullptr || !database_error->environmental()) {
+        // Not the disk: trying the same again would fail the same way and keep
+        // this client's later actions waiting. Keep the action as failed, with
+        // the reason, for an operator to look at.
+        if (verdict.kind == Verdict::Kind::failed) {
+          break;  // even that cannot be stored: the next start picks it up again
+        }
+        verdict.kind = Verdict::Kind::failed;
+        verdict.error = "its outcome could not be recorded: " + std::string(e.what());
+        continue;
+      }
     }
     if (recorded || stopping_) {
       break;
