@@ -2,6 +2,11 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 
 #include "infrastructure/logging.hpp"
 
@@ -39,6 +44,20 @@ TEST(Settings, DescriptionNeverShowsASecretsValue) {
     EXPECT_THAT(line, Not(HasSubstr("hunter2")));
   }
   EXPECT_THAT(settings.describe(), Contains("WABA_APP_SECRET: set"));
+}
+
+TEST(Environment, ProcessEnvironmentWinsOverTheEnvFile) {
+  const auto file =
+      std::filesystem::temp_directory_path() / ("fixit-env-" + std::to_string(::getpid()) + ".env");
+  std::ofstream(file) << "FIXIT_TEST_BOTH=from-file\nFIXIT_TEST_FILE_ONLY=from-file\n";
+  ::setenv("FIXIT_TEST_BOTH", "from-environment", 1);
+
+  const auto environment = Environment::load(file);
+  ::unsetenv("FIXIT_TEST_BOTH");
+  std::filesystem::remove(file);
+
+  EXPECT_EQ(environment.get("FIXIT_TEST_BOTH"), "from-environment");
+  EXPECT_EQ(environment.get("FIXIT_TEST_FILE_ONLY"), "from-file");
 }
 
 TEST(EnvFile, ReadsKeyValueLinesCommentsExportAndQuotes) {

@@ -2,6 +2,7 @@
 // sandbox: a graceful SIGTERM, and a kill in the middle of an outbound call.
 
 #include <csignal>
+#include <fstream>
 
 #include "system/fixture.hpp"
 
@@ -87,6 +88,18 @@ TEST_F(ServiceBinary, SigtermExitsCleanlyAndKeepsEveryAcceptedEvent) {
     EXPECT_THAT(sandbox_.texts_to(clients[i]), ::testing::ElementsAre(HasSubstr(problem)));
   }
   EXPECT_EQ(terminate(), 0) << process_->log();
+}
+
+TEST_F(ServiceBinary, BrokenFlowFileStopsTheStartNamingTheFileAndTheLine) {
+  const auto flow = dir_.file("flow.json");
+  std::ofstream(flow) << "{\n  \"texts\": {\n    \"ask_nmae\": \"Как вас зовут?\"\n  }\n}\n";
+  config_.env["FLOW_FILE"] = flow;
+
+  process_ = std::make_unique<ServiceProcess>(config_, dir_.file("service.env"),
+                                              dir_.file("broken-flow.log"));
+
+  EXPECT_EQ(process_->wait_exit(30s), 1);
+  EXPECT_THAT(process_->log(), HasSubstr(flow + ":3: unknown text id \"ask_nmae\""));
 }
 
 TEST_F(ServiceBinary, KilledDuringTheIssueCallCreatesTheIssueOnceAfterTheRestart) {
