@@ -127,18 +127,23 @@ TEST(WabaWebhook, StoresEveryMessageOfABatchInOneCall) {
   EXPECT_EQ(server.inbox().calls(), 1u);
 }
 
-TEST(WabaWebhook, ReadsAThousandMessageBatchWhole) {
+TEST(WabaWebhook, ReadsAThousandMessageBatchOfThreeMegabytesWhole) {
+  // Meta's largest: 1,000 updates in one POST, up to 3 MB.
+  std::string text;
+  while (text.size() < 2900) {
+    text += "Касса не печатает чеки после обновления. ";
+  }
   std::string messages;
   for (int i = 0; i < 1000; ++i) {
     messages += std::string(i ? "," : "") + R"({"from":"7999)" + std::to_string(1000000 + i) +
                 R"(","id":"wamid.batch.)" + std::to_string(i) +
-                R"(","timestamp":"1764770000","type":"text","text":{"body":")" +
-                std::string(200, 'x') + "\"}}";
+                R"(","timestamp":"1764770000","type":"text","text":{"body":")" + text + "\"}}";
   }
   const auto body =
       R"({"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages",)"
       R"("value":{"messaging_product":"whatsapp","messages":[)" +
       messages + "]}}]}]}";
+  ASSERT_GT(body.size(), 2'900'000u);
   TestServer server;
 
   EXPECT_EQ(post_waba(server.port(), body, sign(body)).status, 200u);
@@ -147,6 +152,7 @@ TEST(WabaWebhook, ReadsAThousandMessageBatchWhole) {
   ASSERT_EQ(events.size(), 1000u);
   EXPECT_EQ(events.front().key, "wamid.batch.0");
   EXPECT_EQ(events.back().key, "wamid.batch.999");
+  EXPECT_EQ(events.back().get("text"), text);
 }
 
 TEST(WabaWebhook, RefusesAWrongMissingOrMalformedSignatureAndStoresNothing) {
