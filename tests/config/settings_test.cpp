@@ -3,6 +3,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sstream>
+
+#include "infrastructure/config/cli.hpp"
+
 #include "infrastructure/logging.hpp"
 
 namespace fixit::infrastructure {
@@ -39,6 +43,40 @@ TEST(Settings, DescriptionNeverShowsASecretsValue) {
     EXPECT_THAT(line, Not(HasSubstr("hunter2")));
   }
   EXPECT_THAT(settings.describe(), Contains("WABA_APP_SECRET: set"));
+}
+
+TEST(Settings, ATicketLinkMayBeAPathOnTheOkdeskUrl) {
+  const auto settings = Settings::from(Environment::from(
+      {{"OKDESK_URL", "https://fixit.okdesk.ru"}, {"OKDESK_TICKET_LINK", "/portal/issues/{id}"}}));
+
+  EXPECT_TRUE(settings.errors.empty());
+}
+
+TEST(Settings, ATicketLinkWithoutTheIdPlaceholderIsAnError) {
+  const auto settings =
+      Settings::from(Environment::from({{"OKDESK_TICKET_LINK", "https://fixit.ru/issues/"}}));
+
+  ASSERT_EQ(settings.errors.size(), 1U);
+  EXPECT_THAT(settings.errors[0], HasSubstr("OKDESK_TICKET_LINK"));
+  EXPECT_THAT(settings.errors[0], HasSubstr("{id}"));
+}
+
+TEST(Settings, AnAbsoluteTicketLinkThatIsNotHttpIsAnError) {
+  const auto settings =
+      Settings::from(Environment::from({{"OKDESK_TICKET_LINK", "ftp://fixit.ru/issues/{id}"}}));
+
+  ASSERT_EQ(settings.errors.size(), 1U);
+  EXPECT_THAT(settings.errors[0], HasSubstr("OKDESK_TICKET_LINK"));
+  EXPECT_THAT(settings.errors[0], HasSubstr("http or https"));
+}
+
+TEST(CheckConfig, RejectsATicketLinkThatCannotMakeLinks) {
+  const auto settings =
+      Settings::from(Environment::from({{"OKDESK_TICKET_LINK", "/portal/issues/"}}));
+  std::ostringstream out;
+
+  EXPECT_EQ(check_config(settings, out), 1);
+  EXPECT_THAT(out.str(), HasSubstr("error: OKDESK_TICKET_LINK cannot be used"));
 }
 
 TEST(EnvFile, ReadsKeyValueLinesCommentsExportAndQuotes) {
