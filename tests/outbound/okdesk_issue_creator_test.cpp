@@ -371,6 +371,19 @@ TEST_F(OkdeskIssueCreatorTest, ReportsErrorsGivenAsAStringOrAnArray) {
   EXPECT_THAT(create_failing(creator).what(), HasSubstr("Тема не может быть пустой, Нет контакта"));
 }
 
+TEST_F(OkdeskIssueCreatorTest, TreatsErrorsInASuccessfulAnswerAsAPermanentRefusal) {
+  fail_next("okdesk.contacts.search", R"("status":200,"body":{"errors":"Доступ запрещён"})");
+  OkdeskIssueCreator creator(*http_, config());
+
+  const auto error = create_failing(creator);
+
+  EXPECT_EQ(error.failure(), Failure::permanent);
+  EXPECT_THAT(error.what(), HasSubstr("okdesk contact search failed: http 200, Доступ запрещён"));
+  EXPECT_EQ(received("okdesk.contacts.search").size(), 1u);
+  EXPECT_TRUE(received("okdesk.contacts.create").empty());
+  EXPECT_TRUE(api_.issues().empty());
+}
+
 TEST_F(OkdeskIssueCreatorTest, IsRefusedWithAWrongTokenAndNeverShowsIt) {
   OkdeskIssueCreator creator(*http_, {base_url(), "wrong+secret/token", ""});
 

@@ -441,8 +441,15 @@ std::string scrub(std::string text, const std::string& token) {
                       std::to_string(response.status));
 }
 
-bool is_success(const HttpResponse& response) {
-  return response.status >= 200 && response.status < 300;
+// A 2xx answer that names no `errors`: Okdesk also reports refusals inside a 2xx body.
+bool is_accepted(const HttpResponse& response) {
+  if (response.status < 200 || response.status >= 300) {
+    return false;
+  }
+  simdjson::dom::parser parser;
+  simdjson::dom::object object;
+  return parser.parse(response.body).get(object) != simdjson::SUCCESS ||
+         object["errors"].error() == simdjson::NO_SUCH_FIELD;
 }
 
 }  // namespace
@@ -455,7 +462,7 @@ Task<std::optional<OkdeskIssueCreator::Contact>> OkdeskIssueCreator::find_contac
     if (response.status == 404) {
       continue;  // Okdesk's way of saying "no such contact"
     }
-    if (!is_success(response)) {
+    if (!is_accepted(response)) {
       refuse(response, "contact search", config_.api_token);
     }
     simdjson::dom::parser parser;
@@ -480,7 +487,7 @@ Task<std::string> OkdeskIssueCreator::find_company(const std::string& name) {
     if (response.status == 404) {
       co_return std::string{};
     }
-    if (!is_success(response)) {
+    if (!is_accepted(response)) {
       refuse(response, "company search", config_.api_token);
     }
     simdjson::dom::parser parser;
@@ -529,7 +536,7 @@ Task<OkdeskIssueCreator::Contact> OkdeskIssueCreator::create_contact(
 
   const auto response =
       co_await call(Call::post("/contacts/", boost::json::serialize(body), "contact creation"));
-  if (!is_success(response)) {
+  if (!is_accepted(response)) {
     refuse(response, "contact creation", config_.api_token);
   }
   simdjson::dom::parser parser;
@@ -566,7 +573,7 @@ Task<std::string> OkdeskIssueCreator::post_issue(const IssueRequest& request,
 
   const auto response =
       co_await call(Call::post("/issues/", boost::json::serialize(body), "issue creation"));
-  if (!is_success(response)) {
+  if (!is_accepted(response)) {
     refuse(response, "issue creation", config_.api_token);
   }
   simdjson::dom::parser parser;

@@ -56,8 +56,8 @@ class OkdeskIssueCreator final : public application::IIssueCreator {
 
   // Finds the client's contact by phone (or creates it), then the issue. Throws
   // application::DeliveryError: transient for 429, 5xx and network failures,
-  // permanent for other refusals. A retry after a transient failure finds the
-  // contact created by the failed attempt instead of creating another.
+  // permanent for other refusals, a 2xx answer with `errors` included. A retry after a transient
+  // failure finds the contact created by the failed attempt instead of creating another.
   application::Task<application::CreatedIssue> create_issue(
       const application::IssueRequest& request) override;
 
