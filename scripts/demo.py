@@ -91,7 +91,7 @@ class Demo:
         self.log_path = log.name
         self.processes.append(subprocess.Popen(
             [os.path.join(self.bin_dir, "fixit-sandbox"), "--port", str(self.sandbox_port),
-             "--record", record], env=self.env, stdout=log, stderr=log))
+             "--record", record, "--env-file", "/dev/null"], env=self.env, stdout=log, stderr=log))
         self.processes.append(subprocess.Popen(
             [os.path.join(self.bin_dir, "fixit-exchange"), "--env-file", "/dev/null"],
             env=self.env, stdout=log, stderr=log))

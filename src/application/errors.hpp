@@ -23,9 +23,19 @@ class DeliveryError : public std::runtime_error {
   [[nodiscard]] bool transient() const { return failure_ == Failure::transient; }
   [[nodiscard]] const std::string& code() const { return code_; }
 
+  // The adapter has already logged the cause at error level, e.g. an account
+  // problem (an expired token) that it reports once however many calls fail:
+  // whoever handles this error logs it more quietly.
+  DeliveryError& mark_reported() {
+    reported_ = true;
+    return *this;
+  }
+  [[nodiscard]] bool reported() const { return reported_; }
+
  private:
   Failure failure_;
   std::string code_;
+  bool reported_ = false;
 };
 
 // Someone saved the dialog after it was loaded; load it again and redo the step.

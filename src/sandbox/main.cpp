@@ -2,7 +2,8 @@
 // port, so the service can run end to end without real accounts. Point
 // WABA_API_URL at http://127.0.0.1:PORT/v21.0 and OKDESK_URL at
 // http://127.0.0.1:PORT; the sandbox accepts the WABA_ACCESS_TOKEN and
-// OKDESK_API_TOKEN found in its own environment.
+// OKDESK_API_TOKEN found in its environment or its .env file, read as the
+// service reads them (the environment wins), so both can share one .env.
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/io_context.hpp>
@@ -11,9 +12,12 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 
+#include "infrastructure/config/settings.hpp"
 #include "infrastructure/logging.hpp"
 #include "infrastructure/sandbox/sandbox_api.hpp"
 #include "infrastructure/sandbox/sandbox_server.hpp"
@@ -21,11 +25,14 @@
 namespace {
 
 constexpr const char* usage =
-    "usage: fixit-sandbox --port N [--bind ADDRESS] [--record FILE]\n"
+    "usage: fixit-sandbox --port N [--bind ADDRESS] [--record FILE] [--env-file PATH]\n"
     "                     [--tls-cert FILE --tls-key FILE] [--log-level LEVEL]\n"
     "  Reads WABA_ACCESS_TOKEN and OKDESK_API_TOKEN (required) and WABA_PHONE_NUMBER_ID\n"
-    "  (optional) from the environment. --port 0 picks a free port. Prints\n"
-    "  \"listening on PORT\" once ready; SIGINT or SIGTERM stops it.\n";
+    "  (optional) from the environment, over the env file (--env-file PATH, default\n"
+    "  ./.env when present). --port 0 picks a free port. Prints \"listening on PORT\"\n"
+    "  once ready; SIGINT or SIGTERM stops it.\n";
+
+constexpr const char* default_env_file = ".env";
 
 int fail(const std::string& message) {
   std::fprintf(stderr, "fixit-sandbox: %s\n%s", message.c_str(), usage);
@@ -37,7 +44,8 @@ int fail(const std::string& message) {
 int main(int argc, char** argv) {
   using namespace fixit::infrastructure;
   sandbox::SandboxServerOptions options;
-  auto config = sandbox::SandboxConfig::from_environment();
+  std::filesystem::path record_file;
+  std::optional<std::filesystem::path> env_file;
   std::string log_level = "info";
   bool port_given = false;
 
@@ -62,7 +70,9 @@ int main(int argc, char** argv) {
     } else if (arg == "--bind") {
       options.bind_address = value;
     } else if (arg == "--record") {
-      config.record_file = value;
+      record_file = value;
+    } else if (arg == "--env-file") {
+      env_file = value;
     } else if (arg == "--tls-cert") {
       options.tls_cert_file = value;
     } else if (arg == "--tls-key") {
@@ -79,8 +89,20 @@ int main(int argc, char** argv) {
   if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
     return fail("--tls-cert and --tls-key go together");
   }
+  std::error_code ec;
+  if (!env_file && std::filesystem::is_regular_file(default_env_file, ec)) {
+    env_file = default_env_file;
+  }
+  sandbox::SandboxConfig config;
+  try {
+    config = sandbox::SandboxConfig::from(Environment::load(env_file));
+  } catch (const std::exception& e) {
+    return fail(e.what());
+  }
+  config.record_file = record_file;
   if (config.waba_access_token.empty() || config.okdesk_api_token.empty()) {
-    return fail("WABA_ACCESS_TOKEN and OKDESK_API_TOKEN must be set in the environment");
+    return fail("WABA_ACCESS_TOKEN and OKDESK_API_TOKEN must be set in the environment or " +
+                (env_file ? env_file->string() : std::string("an env file")));
   }
 
   try {

@@ -7,7 +7,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
+#include "infrastructure/config/cli.hpp"
 #include "infrastructure/logging.hpp"
 
 namespace fixit::infrastructure {
@@ -58,6 +60,40 @@ TEST(Environment, ProcessEnvironmentWinsOverTheEnvFile) {
 
   EXPECT_EQ(environment.get("FIXIT_TEST_BOTH"), "from-environment");
   EXPECT_EQ(environment.get("FIXIT_TEST_FILE_ONLY"), "from-file");
+}
+
+TEST(Settings, ATicketLinkMayBeAPathOnTheOkdeskUrl) {
+  const auto settings = Settings::from(Environment::from(
+      {{"OKDESK_URL", "https://fixit.okdesk.ru"}, {"OKDESK_TICKET_LINK", "/portal/issues/{id}"}}));
+
+  EXPECT_TRUE(settings.errors.empty());
+}
+
+TEST(Settings, ATicketLinkWithoutTheIdPlaceholderIsAnError) {
+  const auto settings =
+      Settings::from(Environment::from({{"OKDESK_TICKET_LINK", "https://fixit.ru/issues/"}}));
+
+  ASSERT_EQ(settings.errors.size(), 1U);
+  EXPECT_THAT(settings.errors[0], HasSubstr("OKDESK_TICKET_LINK"));
+  EXPECT_THAT(settings.errors[0], HasSubstr("{id}"));
+}
+
+TEST(Settings, AnAbsoluteTicketLinkThatIsNotHttpIsAnError) {
+  const auto settings =
+      Settings::from(Environment::from({{"OKDESK_TICKET_LINK", "ftp://fixit.ru/issues/{id}"}}));
+
+  ASSERT_EQ(settings.errors.size(), 1U);
+  EXPECT_THAT(settings.errors[0], HasSubstr("OKDESK_TICKET_LINK"));
+  EXPECT_THAT(settings.errors[0], HasSubstr("http or https"));
+}
+
+TEST(CheckConfig, RejectsATicketLinkThatCannotMakeLinks) {
+  const auto settings =
+      Settings::from(Environment::from({{"OKDESK_TICKET_LINK", "/portal/issues/"}}));
+  std::ostringstream out;
+
+  EXPECT_EQ(check_config(settings, out), 1);
+  EXPECT_THAT(out.str(), HasSubstr("error: OKDESK_TICKET_LINK cannot be used"));
 }
 
 TEST(EnvFile, ReadsKeyValueLinesCommentsExportAndQuotes) {

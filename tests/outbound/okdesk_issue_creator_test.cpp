@@ -20,9 +20,11 @@ using infrastructure::outbound::OkdeskConfig;
 using infrastructure::outbound::OkdeskIssueCreator;
 using infrastructure::outbound::phone_spellings;
 using infrastructure::outbound::split_person_name;
+using infrastructure::outbound::ticket_link_problem;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
+using ::testing::Optional;
 
 TEST(OkdeskErrorMessage, ReadsAFieldObjectAsOneSentence) {
   EXPECT_EQ(okdesk_error_message(read_fixture("okdesk/api_error_422_example.json")),
@@ -95,6 +97,50 @@ TEST(GenerateTicketLink, FillsAConfiguredPattern) {
   OkdeskIssueCreator creator(
       http, {"https://fixit.okdesk.ru", "token", "https://support.fixit.ru/portal/issues/{id}"});
   EXPECT_EQ(creator.generate_ticket_link("1042"), "https://support.fixit.ru/portal/issues/1042");
+}
+
+TEST(GenerateTicketLink, ResolvesAPathPatternAgainstTheOkdeskUrl) {
+  boost::asio::io_context io;
+  infrastructure::outbound::HttpClient http(io.get_executor(), {});
+  OkdeskIssueCreator creator(http, {"https://fixit.okdesk.ru/", "token", "/portal/issues/{id}"});
+  EXPECT_EQ(creator.generate_ticket_link("1042"), "https://fixit.okdesk.ru/portal/issues/1042");
+}
+
+TEST(GenerateTicketLink, KeepsThePathOfAnOkdeskUrlOnAnOwnDomain) {
+  boost::asio::io_context io;
+  infrastructure::outbound::HttpClient http(io.get_executor(), {});
+  OkdeskIssueCreator creator(http, {"https://support.fixit.ru/okdesk", "token", ""});
+  EXPECT_EQ(creator.generate_ticket_link("1042"), "https://support.fixit.ru/okdesk/issues/1042");
+}
+
+TEST(GenerateTicketLink, EncodesAnIdThatIsNotANumber) {
+  boost::asio::io_context io;
+  infrastructure::outbound::HttpClient http(io.get_executor(), {});
+  OkdeskIssueCreator creator(http, {"https://fixit.okdesk.ru", "token", ""});
+  EXPECT_EQ(creator.generate_ticket_link("A 7/2"), "https://fixit.okdesk.ru/issues/A%207%2F2");
+}
+
+TEST(TicketLinkProblem, AcceptsAnHttpsLinkAPathAndTheDefault) {
+  EXPECT_EQ(ticket_link_problem(""), std::nullopt);
+  EXPECT_EQ(ticket_link_problem("https://support.fixit.ru/issues/{id}"), std::nullopt);
+  EXPECT_EQ(ticket_link_problem("/portal/issues/{id}"), std::nullopt);
+}
+
+TEST(TicketLinkProblem, RefusesAPatternWithoutTheIdPlaceholder) {
+  EXPECT_THAT(ticket_link_problem("https://support.fixit.ru/issues/"), Optional(HasSubstr("{id}")));
+}
+
+TEST(TicketLinkProblem, RefusesAnAbsoluteLinkThatIsNotHttp) {
+  EXPECT_THAT(ticket_link_problem("ftp://support.fixit.ru/issues/{id}"),
+              Optional(HasSubstr("http or https")));
+  EXPECT_THAT(ticket_link_problem("javascript:alert({id})"), Optional(HasSubstr("http or https")));
+}
+
+TEST(OkdeskConfigCheck, RefusesATicketLinkPatternThatCannotMakeLinks) {
+  boost::asio::io_context io;
+  infrastructure::outbound::HttpClient http(io.get_executor(), {});
+  EXPECT_THROW(OkdeskIssueCreator(http, {"https://fixit.okdesk.ru", "token", "/portal/issues/"}),
+               std::invalid_argument);
 }
 
 TEST(OkdeskConfigCheck, RefusesPlainHttpToANonLoopbackHost) {
@@ -323,6 +369,19 @@ TEST_F(OkdeskIssueCreatorTest, ReportsErrorsGivenAsAStringOrAnArray) {
   fail_next("okdesk.issues.create",
             R"("status":422,"body":{"errors":["Тема не может быть пустой","Нет контакта"]})");
   EXPECT_THAT(create_failing(creator).what(), HasSubstr("Тема не может быть пустой, Нет контакта"));
+}
+
+TEST_F(OkdeskIssueCreatorTest, TreatsErrorsInASuccessfulAnswerAsAPermanentRefusal) {
+  fail_next("okdesk.contacts.search", R"("status":200,"body":{"errors":"Доступ запрещён"})");
+  OkdeskIssueCreator creator(*http_, config());
+
+  const auto error = create_failing(creator);
+
+  EXPECT_EQ(error.failure(), Failure::permanent);
+  EXPECT_THAT(error.what(), HasSubstr("okdesk contact search failed: http 200, Доступ запрещён"));
+  EXPECT_EQ(received("okdesk.contacts.search").size(), 1u);
+  EXPECT_TRUE(received("okdesk.contacts.create").empty());
+  EXPECT_TRUE(api_.issues().empty());
 }
 
 TEST_F(OkdeskIssueCreatorTest, IsRefusedWithAWrongTokenAndNeverShowsIt) {

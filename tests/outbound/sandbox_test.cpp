@@ -7,6 +7,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
+#include <string>
+#include <vector>
 
 #include "outbound/support.hpp"
 
@@ -180,46 +183,190 @@ TEST_F(SandboxServerTest, ListsTheRequestsItReceivedOverHttp) {
   EXPECT_EQ(requests[0].at("status").as_int64(), 401);
 }
 
-TEST(SandboxExecutable, ServesOnTheRequestedPortAndStopsOnSigterm) {
-  const std::string binary = std::string(FIXIT_BIN_DIR) + "/fixit-sandbox";
-  if (!std::filesystem::exists(binary)) {
-    GTEST_SKIP() << "fixit-sandbox is not built";
-  }
-  int out[2];
-  ASSERT_EQ(::pipe(out), 0);
-  const pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    ::dup2(out[1], STDOUT_FILENO);
-    ::close(out[0]);
-    ::setenv("WABA_ACCESS_TOKEN", waba_token, 1);
-    ::setenv("OKDESK_API_TOKEN", okdesk_token, 1);
-    ::execl(binary.c_str(), binary.c_str(), "--port", "0", "--log-level", "warn", nullptr);
-    ::_exit(127);
-  }
-  ::close(out[1]);
-  FILE* output = ::fdopen(out[0], "r");
-  char line[128] = {};
-  const bool announced = std::fgets(line, sizeof line, output) != nullptr;
-  unsigned port = 0;
-  const bool parsed = announced && std::sscanf(line, "listening on %u", &port) == 1;
+// A temporary folder, removed with what it holds.
+struct TempFolder {
+  std::filesystem::path path;
 
-  int status = 0;
-  if (parsed) {
+  TempFolder() {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "fixit-sandbox-XXXXXX").string();
+    path = ::mkdtemp(pattern.data());
+  }
+  ~TempFolder() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+
+  std::filesystem::path write(const std::string& name, const std::string& text) const {
+    std::ofstream(path / name, std::ios::binary) << text;
+    return path / name;
+  }
+};
+
+// fixit-sandbox as a child process started in `folder` with `args`, seeing only
+// the variables in `environment`; stopped with SIGTERM.
+class SandboxProcess {
+ public:
+  SandboxProcess(const std::vector<std::string>& args, const std::vector<std::string>& environment,
+                 const std::filesystem::path& folder) {
+    const auto binary = std::string(FIXIT_BIN_DIR) + "/fixit-sandbox";
+    // outbound_tests depends on the fixit-sandbox target: a missing binary is a broken build.
+    EXPECT_TRUE(std::filesystem::exists(binary)) << binary << " is not built";
+    std::vector<std::string> argv_text{binary};
+    argv_text.insert(argv_text.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& arg : argv_text) {
+      argv.push_back(arg.data());
+    }
+    argv.push_back(nullptr);
+    auto env_text = environment;
+    std::vector<char*> envp;
+    for (auto& entry : env_text) {
+      envp.push_back(entry.data());
+    }
+    envp.push_back(nullptr);
+
+    int out[2];
+    EXPECT_EQ(::pipe(out), 0);
+    child_ = ::fork();
+    if (child_ == 0) {
+      ::dup2(out[1], STDOUT_FILENO);
+      ::dup2(out[1], STDERR_FILENO);
+      ::close(out[0]);
+      if (::chdir(folder.c_str()) == 0) {
+        ::execve(binary.c_str(), argv.data(), envp.data());
+      }
+      ::_exit(127);
+    }
+    ::close(out[1]);
+    output_ = ::fdopen(out[0], "r");
+    // Everything up to "listening on PORT", or all of it when the sandbox exits.
+    char line[512] = {};
+    while (std::fgets(line, sizeof line, output_) != nullptr) {
+      output_text_ += line;
+      if (std::sscanf(line, "listening on %u", &port_) == 1) {
+        break;
+      }
+    }
+  }
+
+  SandboxProcess(const SandboxProcess&) = delete;
+  SandboxProcess& operator=(const SandboxProcess&) = delete;
+  ~SandboxProcess() { stop(); }
+
+  // The port it announced; 0 when it did not start.
+  [[nodiscard]] unsigned port() const { return port_; }
+  [[nodiscard]] const std::string& output() const { return output_text_; }
+
+  // Stops it (when still running) and returns its wait status.
+  int stop() {
+    if (child_ > 0) {
+      ::kill(child_, SIGTERM);
+      ::waitpid(child_, &status_, 0);
+      child_ = -1;
+      std::fclose(output_);
+    }
+    return status_;
+  }
+
+  // The status of a request to the sandbox: GET `target`, or a POST of `body`.
+  unsigned status_of(const std::string& target, const std::string& authorization = {},
+                     const std::string& body = {}) {
     boost::asio::io_context io;
     infrastructure::outbound::HttpClient http(io.get_executor(), {});
     infrastructure::outbound::HttpRequest request;
-    request.url = "http://127.0.0.1:" + std::to_string(port) + "/_sandbox/health";
+    request.url = "http://127.0.0.1:" + std::to_string(port_) + target;
+    if (!authorization.empty()) {
+      request.headers.emplace_back("Authorization", authorization);
+    }
+    if (!body.empty()) {
+      request.method = "POST";
+      request.content_type = "application/json";
+      request.body = body;
+    }
     const auto response = run(io, http.send(request));
-    EXPECT_EQ(response.status, 200u);
+    http.close();
+    return response.status;
   }
-  ::kill(child, SIGTERM);
-  ::waitpid(child, &status, 0);
-  std::fclose(output);
 
-  ASSERT_TRUE(parsed) << "first line: " << line;
+  // Whether the Graph endpoint and the Okdesk API accept these tokens.
+  bool accepts_waba_token(const std::string& token) {
+    return status_of(messages_path(), "Bearer " + token,
+                     R"({"messaging_product":"whatsapp","to":"79161234567","type":"text",)"
+                     R"("text":{"body":"Привет"}})") == 200u;
+  }
+  bool accepts_okdesk_token(const std::string& token) {
+    // An issue that does not exist: 404 with the right token, 401 with a wrong one.
+    return status_of("/api/v1/issues/5?api_token=" + token) == 404u;
+  }
+
+ private:
+  pid_t child_ = -1;
+  FILE* output_ = nullptr;
+  unsigned port_ = 0;
+  int status_ = 0;
+  std::string output_text_;
+};
+
+const std::vector<std::string> quiet = {"--port", "0", "--log-level", "warn"};
+
+std::vector<std::string> with(std::vector<std::string> args,
+                              std::initializer_list<std::string> more) {
+  args.insert(args.end(), more);
+  return args;
+}
+
+TEST(SandboxExecutable, ServesOnTheRequestedPortAndStopsOnSigterm) {
+  TempFolder folder;
+  SandboxProcess sandbox(quiet,
+                         {std::string("WABA_ACCESS_TOKEN=") + waba_token,
+                          std::string("OKDESK_API_TOKEN=") + okdesk_token},
+                         folder.path);
+  ASSERT_NE(sandbox.port(), 0u) << sandbox.output();
+
+  EXPECT_EQ(sandbox.status_of("/_sandbox/health"), 200u);
+
+  const auto status = sandbox.stop();
   EXPECT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+TEST(SandboxExecutable, TakesItsTokensFromTheEnvFileNamedOnTheCommandLine) {
+  TempFolder folder;
+  const auto env_file = folder.write(
+      "sandbox.env", "WABA_ACCESS_TOKEN=file-waba-token\nOKDESK_API_TOKEN=file-okdesk-token\n");
+  SandboxProcess sandbox(with(quiet, {"--env-file", env_file.string()}), {}, folder.path);
+  ASSERT_NE(sandbox.port(), 0u) << sandbox.output();
+
+  EXPECT_TRUE(sandbox.accepts_waba_token("file-waba-token"));
+  EXPECT_TRUE(sandbox.accepts_okdesk_token("file-okdesk-token"));
+  EXPECT_FALSE(sandbox.accepts_okdesk_token("another-token"));
+}
+
+TEST(SandboxExecutable, ReadsTheEnvFileInItsFolderByDefaultAndTheEnvironmentWins) {
+  TempFolder folder;
+  folder.write(".env", "WABA_ACCESS_TOKEN=file-waba-token\nOKDESK_API_TOKEN=file-okdesk-token\n");
+  SandboxProcess sandbox(quiet, {"OKDESK_API_TOKEN=env-okdesk-token"}, folder.path);
+  ASSERT_NE(sandbox.port(), 0u) << sandbox.output();
+
+  EXPECT_TRUE(sandbox.accepts_waba_token("file-waba-token"));
+  EXPECT_TRUE(sandbox.accepts_okdesk_token("env-okdesk-token"));
+  EXPECT_FALSE(sandbox.accepts_okdesk_token("file-okdesk-token"));
+}
+
+TEST(SandboxExecutable, RefusesToStartWhenTheEnvFileCannotBeRead) {
+  TempFolder folder;
+  const auto missing = (folder.path / "missing.env").string();
+  SandboxProcess sandbox(with(quiet, {"--env-file", missing}),
+                         {std::string("WABA_ACCESS_TOKEN=") + waba_token,
+                          std::string("OKDESK_API_TOKEN=") + okdesk_token},
+                         folder.path);
+
+  EXPECT_EQ(sandbox.port(), 0u);
+  EXPECT_THAT(sandbox.output(), HasSubstr(missing + ": cannot be read"));
+  const auto status = sandbox.stop();
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_NE(WEXITSTATUS(status), 0);
 }
 
 }  // namespace

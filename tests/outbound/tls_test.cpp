@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <string>
 
 #include "application/errors.hpp"
 #include "infrastructure/outbound/http_client.hpp"
@@ -47,6 +48,7 @@ void add_extension(X509* cert, X509* issuer, int nid, const char* value) {
 }
 
 // A certificate for `key` named `common_name`, signed by `issuer` (itself when null).
+// A server certificate (not `is_ca`) is for the DNS name `common_name`.
 Cert make_certificate(EVP_PKEY* key, const char* common_name, X509* issuer, EVP_PKEY* issuer_key,
                       bool is_ca, long serial) {
   Cert cert(X509_new());
@@ -68,7 +70,8 @@ Cert make_certificate(EVP_PKEY* key, const char* common_name, X509* issuer, EVP_
     add_extension(cert.get(), signer, NID_basic_constraints, "critical,CA:FALSE");
     add_extension(cert.get(), signer, NID_authority_key_identifier, "keyid:always");
     add_extension(cert.get(), signer, NID_ext_key_usage, "serverAuth");
-    add_extension(cert.get(), signer, NID_subject_alt_name, "DNS:localhost");
+    const auto dns_name = std::string("DNS:") + common_name;
+    add_extension(cert.get(), signer, NID_subject_alt_name, dns_name.c_str());
   }
   X509_sign(cert.get(), issuer_key, EVP_sha256());
   return cert;
@@ -86,11 +89,13 @@ void write_pem(const std::filesystem::path& path, X509* cert, EVP_PKEY* key) {
   std::fclose(file);
 }
 
-// A throwaway CA and a server certificate for "localhost" it signed, in a temp dir.
+// A throwaway CA and server certificates it signed, in a temp dir: one for
+// "localhost", one for another DNS name (same key).
 struct TestPki {
   std::filesystem::path dir;
   std::filesystem::path ca_file;
   std::filesystem::path cert_file;
+  std::filesystem::path other_host_cert_file;
   std::filesystem::path key_file;
 
   TestPki() {
@@ -98,6 +103,7 @@ struct TestPki {
     dir = ::mkdtemp(pattern.data());
     ca_file = dir / "ca.pem";
     cert_file = dir / "server.pem";
+    other_host_cert_file = dir / "other-host.pem";
     key_file = dir / "server-key.pem";
 
     Key ca_key(EVP_EC_gen("P-256"));
@@ -106,7 +112,10 @@ struct TestPki {
     const auto server =
         make_certificate(server_key.get(), "localhost", ca.get(), ca_key.get(), false, 2);
     write_pem(ca_file, ca.get(), nullptr);
+    const auto other_host =
+        make_certificate(server_key.get(), "other.invalid", ca.get(), ca_key.get(), false, 3);
     write_pem(cert_file, server.get(), nullptr);
+    write_pem(other_host_cert_file, other_host.get(), nullptr);
     write_pem(key_file, nullptr, server_key.get());
   }
 
@@ -174,6 +183,26 @@ TEST_F(HttpsTest, RefusesACertificateMadeForAnotherName) {
       trusting, "https://127.0.0.1:" + std::to_string(server_->port()) + "/_sandbox/health");
 
   EXPECT_EQ(error.kind(), TransportError::Kind::tls);
+  trusting.close();
+}
+
+// The sandbox serves a certificate the trusted CA signed, but for another host.
+class HttpsWithAnotherHostsCertificateTest : public HttpsTest {
+ protected:
+  infrastructure::sandbox::SandboxServerOptions server_options() override {
+    auto options = HttpsTest::server_options();
+    options.tls_cert_file = pki_.other_host_cert_file.string();
+    return options;
+  }
+};
+
+TEST_F(HttpsWithAnotherHostsCertificateTest, RefusesACertificateMadeForAnotherDnsName) {
+  HttpClient trusting(io_.get_executor(), trusting_options());
+  // Reached as https://localhost, the server shows a certificate for other.invalid.
+  const auto error = failing_get(trusting, base_url() + "/_sandbox/health");
+
+  EXPECT_EQ(error.kind(), TransportError::Kind::tls);
+  EXPECT_EQ(trusting.idle_connections(), 0u);
   trusting.close();
 }
 

@@ -284,6 +284,15 @@ TEST_F(WhatsAppSenderTest, ReportsAnExpiredTokenAsAProblemUntilASendWorksAgain) 
   EXPECT_FALSE(sender.problem());
 }
 
+TEST_F(WhatsAppSenderTest, SaysAnAccountProblemIsAlreadyReportedAndARefusedMessageIsNot) {
+  fail_next("waba.messages", R"("waba_code":190)");
+  fail_next("waba.messages", R"("waba_code":131026)");
+  WhatsAppSender sender(*http_, config());
+
+  EXPECT_TRUE(send_failing(sender, "один").reported());
+  EXPECT_FALSE(send_failing(sender, "два").reported());
+}
+
 TEST_F(WhatsAppSenderTest, IsRefusedWithAWrongToken) {
   auto wrong = config();
   wrong.access_token = "not-the-token";

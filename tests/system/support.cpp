@@ -196,6 +196,17 @@ std::vector<std::string> LogCapture::lines_with(
   return found;
 }
 
+std::vector<std::string> LogCapture::lines_at(std::string_view level) const {
+  const auto prefix = std::string(level) + " ";
+  std::vector<std::string> found;
+  for (const auto& line : state_->sink->last_formatted()) {
+    if (line.starts_with(prefix)) {
+      found.push_back(line);
+    }
+  }
+  return found;
+}
+
 // ---- Sandbox
 
 struct Sandbox::Impl {

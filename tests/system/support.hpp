@@ -91,6 +91,8 @@ class LogCapture {
   // Captured lines that contain every one of `parts`.
   [[nodiscard]] std::vector<std::string> lines_with(
       std::initializer_list<std::string_view> parts) const;
+  // Captured lines logged at `level`, as spdlog names it ("error", "warning", "info"...).
+  [[nodiscard]] std::vector<std::string> lines_at(std::string_view level) const;
 
  private:
   struct State;

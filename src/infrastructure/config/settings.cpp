@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "infrastructure/outbound/http_client.hpp"
+#include "infrastructure/outbound/okdesk_issue_creator.hpp"
 
 extern char** environ;
 
@@ -205,6 +206,10 @@ Settings Settings::from(const Environment& env) {
     if (const auto reason = outbound::HttpClient::unusable_url_reason(url)) {
       errors.push_back(std::string(name) + " cannot be used (" + *reason + "): \"" + url + "\"");
     }
+  }
+  if (const auto reason = outbound::ticket_link_problem(s.okdesk_ticket_link)) {
+    errors.push_back("OKDESK_TICKET_LINK cannot be used (" + *reason + "): \"" +
+                     s.okdesk_ticket_link + "\"");
   }
   if (!s.ca_file.empty() && !std::filesystem::is_regular_file(s.ca_file)) {
     errors.push_back("CA_FILE names no readable file: \"" + s.ca_file + "\"");

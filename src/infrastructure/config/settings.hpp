@@ -65,7 +65,9 @@ struct Settings {
   // Okdesk (outbound)
   std::string okdesk_url;
   std::string okdesk_api_token;
-  std::string okdesk_ticket_link;  // pattern with {id}; default {OKDESK_URL}/issues/{id}
+  // The link clients get, {id} for the issue number: an http(s) URL or a path on
+  // OKDESK_URL (e.g. /portal/issues/{id}); default {OKDESK_URL}/issues/{id}.
+  std::string okdesk_ticket_link;
 
   // Outbound HTTP
   std::string ca_file;  // trust only this CA bundle instead of the system store

@@ -7,6 +7,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <boost/url/encode.hpp>
+#include <boost/url/parse.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
 #include <boost/url/url.hpp>
 
@@ -172,6 +173,22 @@ boost::json::value id_value(const std::string& id) {
   return boost::json::value(id);
 }
 
+constexpr std::string_view id_placeholder = "{id}";
+
+// The pattern with every {id} replaced by `id`, encoded to fit any part of a URL.
+std::string fill_pattern(std::string_view pattern, std::string_view id) {
+  const auto encoded_id = boost::urls::encode(id, boost::urls::unreserved_chars);
+  std::string filled;
+  std::size_t from = 0;
+  for (auto at = pattern.find(id_placeholder); at != std::string_view::npos;
+       at = pattern.find(id_placeholder, from)) {
+    filled.append(pattern.substr(from, at - from)).append(encoded_id);
+    from = at + id_placeholder.size();
+  }
+  filled.append(pattern.substr(from));
+  return filled;
+}
+
 bool ends_with_any(std::string_view word, std::initializer_list<std::string_view> endings) {
   return std::any_of(endings.begin(), endings.end(),
                      [&](std::string_view ending) { return word.ends_with(ending); });
@@ -195,6 +212,29 @@ struct OkdeskIssueCreator::Call {
     return Call{"POST", std::move(path), {}, std::move(body), std::move(what)};
   }
 };
+
+std::optional<std::string> ticket_link_problem(std::string_view pattern) {
+  if (pattern.empty()) {
+    return std::nullopt;
+  }
+  if (pattern.find(id_placeholder) == std::string_view::npos) {
+    return "it must contain {id} where the issue number goes";
+  }
+  const auto sample = fill_pattern(pattern, "1");
+  const auto link = boost::urls::parse_uri_reference(sample);
+  if (!link) {
+    return "it is neither a URL nor a path";
+  }
+  if (!link->has_scheme()) {
+    return std::nullopt;  // a path on OKDESK_URL
+  }
+  const auto scheme = link->scheme_id();
+  if ((scheme != boost::urls::scheme::http && scheme != boost::urls::scheme::https) ||
+      link->encoded_host().empty()) {
+    return "an absolute link must be an http or https URL with a host";
+  }
+  return std::nullopt;
+}
 
 std::string okdesk_error_message(std::string_view body) {
   simdjson::dom::parser parser;
@@ -278,6 +318,9 @@ OkdeskIssueCreator::OkdeskIssueCreator(HttpClient& http, OkdeskConfig config)
       throw std::invalid_argument("OKDESK_URL cannot be used: " + *reason);
     }
   }
+  if (const auto reason = ticket_link_problem(config_.ticket_link)) {
+    throw std::invalid_argument("OKDESK_TICKET_LINK cannot be used: " + *reason);
+  }
   if (config_.url.empty() || config_.api_token.empty()) {
     problem_ = "OKDESK_URL and OKDESK_API_TOKEN must be set to create issues";
   }
@@ -301,19 +344,22 @@ void OkdeskIssueCreator::set_problem(std::optional<std::string> problem) {
 
 std::string OkdeskIssueCreator::generate_ticket_link(const std::string& issue_id) const {
   if (config_.ticket_link.empty()) {
-    return config_.url + "/issues/" + issue_id;
+    boost::urls::url link(config_.url);
+    link.segments().push_back("issues");
+    link.segments().push_back(issue_id);
+    return std::string(link.buffer());
   }
-  std::string link = config_.ticket_link;
-  const std::string placeholder = "{id}";
-  const auto first = link.find(placeholder);
-  if (first == std::string::npos) {
-    return link + issue_id;
+  const auto filled = fill_pattern(config_.ticket_link, issue_id);
+  const auto reference = boost::urls::parse_uri_reference(filled);
+  if (!reference || reference->has_scheme() || config_.url.empty()) {
+    return filled;
   }
-  for (auto at = first; at != std::string::npos;
-       at = link.find(placeholder, at + issue_id.size())) {
-    link.replace(at, placeholder.size(), issue_id);
+  // A path (a client-portal page, say) is a page of the Okdesk account.
+  boost::urls::url link(config_.url);
+  if (!link.resolve(*reference)) {
+    return filled;
   }
-  return link;
+  return std::string(link.buffer());
 }
 
 std::string OkdeskIssueCreator::api_url(
@@ -395,8 +441,15 @@ std::string scrub(std::string text, const std::string& token) {
                       std::to_string(response.status));
 }
 
-bool is_success(const HttpResponse& response) {
-  return response.status >= 200 && response.status < 300;
+// A 2xx answer that names no `errors`: Okdesk also reports refusals inside a 2xx body.
+bool is_accepted(const HttpResponse& response) {
+  if (response.status < 200 || response.status >= 300) {
+    return false;
+  }
+  simdjson::dom::parser parser;
+  simdjson::dom::object object;
+  return parser.parse(response.body).get(object) != simdjson::SUCCESS ||
+         object["errors"].error() == simdjson::NO_SUCH_FIELD;
 }
 
 }  // namespace
@@ -409,7 +462,7 @@ Task<std::optional<OkdeskIssueCreator::Contact>> OkdeskIssueCreator::find_contac
     if (response.status == 404) {
       continue;  // Okdesk's way of saying "no such contact"
     }
-    if (!is_success(response)) {
+    if (!is_accepted(response)) {
       refuse(response, "contact search", config_.api_token);
     }
     simdjson::dom::parser parser;
@@ -434,7 +487,7 @@ Task<std::string> OkdeskIssueCreator::find_company(const std::string& name) {
     if (response.status == 404) {
       co_return std::string{};
     }
-    if (!is_success(response)) {
+    if (!is_accepted(response)) {
       refuse(response, "company search", config_.api_token);
     }
     simdjson::dom::parser parser;
@@ -483,7 +536,7 @@ Task<OkdeskIssueCreator::Contact> OkdeskIssueCreator::create_contact(
 
   const auto response =
       co_await call(Call::post("/contacts/", boost::json::serialize(body), "contact creation"));
-  if (!is_success(response)) {
+  if (!is_accepted(response)) {
     refuse(response, "contact creation", config_.api_token);
   }
   simdjson::dom::parser parser;
@@ -520,7 +573,7 @@ Task<std::string> OkdeskIssueCreator::post_issue(const IssueRequest& request,
 
   const auto response =
       co_await call(Call::post("/issues/", boost::json::serialize(body), "issue creation"));
-  if (!is_success(response)) {
+  if (!is_accepted(response)) {
     refuse(response, "issue creation", config_.api_token);
   }
   simdjson::dom::parser parser;

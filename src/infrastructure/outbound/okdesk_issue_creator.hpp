@@ -21,10 +21,16 @@ namespace fixit::infrastructure::outbound {
 struct OkdeskConfig {
   std::string url;  // the account's origin, e.g. https://yourcompany.okdesk.ru
   std::string api_token;
-  std::string ticket_link;  // pattern with {id}; empty means {url}/issues/{id}
+  // The link clients get, with {id} for the issue number: an http(s) URL or a
+  // path on `url` (e.g. /portal/issues/{id}); empty means {url}/issues/{id}.
+  std::string ticket_link;
 
   static OkdeskConfig from(const Settings& settings);
 };
+
+// Why `pattern` cannot make ticket links (no {id}, or an absolute URL that is
+// not http(s)), or nothing when it can. An empty pattern means the default link.
+std::optional<std::string> ticket_link_problem(std::string_view pattern);
 
 // One readable sentence from an Okdesk error body, whose `errors` may be a
 // string, an array or an object of field -> message(s).
@@ -44,13 +50,14 @@ PersonName split_person_name(std::string_view name);
 
 class OkdeskIssueCreator final : public application::IIssueCreator {
  public:
-  // Throws std::invalid_argument when OKDESK_URL cannot be used (see HttpClient).
+  // Throws std::invalid_argument when OKDESK_URL cannot be used (see HttpClient)
+  // or the ticket link pattern cannot make links (see ticket_link_problem).
   OkdeskIssueCreator(HttpClient& http, OkdeskConfig config);
 
   // Finds the client's contact by phone (or creates it), then the issue. Throws
   // application::DeliveryError: transient for 429, 5xx and network failures,
-  // permanent for other refusals. A retry after a transient failure finds the
-  // contact created by the failed attempt instead of creating another.
+  // permanent for other refusals, a 2xx answer with `errors` included. A retry after a transient
+  // failure finds the contact created by the failed attempt instead of creating another.
   application::Task<application::CreatedIssue> create_issue(
       const application::IssueRequest& request) override;
 

@@ -276,7 +276,9 @@ void WhatsAppSender::fail(const Answer& answer, std::string_view what) {
   }
   message = redact(message, config_.access_token);
 
+  DeliveryError error(failure, message, status_text(answer.code, answer.status));
   if (is_account_problem(answer.code)) {
+    error.mark_reported();
     const std::lock_guard lock(problem_mutex_);
     // Every call fails the same way until someone acts: say it loudly once.
     if (!problem_) {
@@ -295,7 +297,7 @@ void WhatsAppSender::fail(const Answer& answer, std::string_view what) {
     spdlog::info("whatsapp asks to retry later code={} http={} message=\"{}\"", answer.code,
                  answer.status, redact(answer.message, config_.access_token));
   }
-  throw DeliveryError(failure, message, status_text(answer.code, answer.status));
+  throw error;
 }
 
 Task<std::string> WhatsAppSender::send_part(const std::string& to, const std::string& text) {

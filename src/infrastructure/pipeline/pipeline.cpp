@@ -27,6 +27,7 @@ struct Verdict {
   enum class Kind { done, retry, failed } kind = Kind::done;
   std::string error;  // for retry and failed
   std::string code;
+  bool reported = false;  // the adapter already logged the cause at error level
 };
 
 Verdict judge(const std::exception_ptr& error) {
@@ -36,7 +37,8 @@ Verdict judge(const std::exception_ptr& error) {
   try {
     std::rethrow_exception(error);
   } catch (const application::DeliveryError& e) {
-    return {e.transient() ? Verdict::Kind::retry : Verdict::Kind::failed, e.what(), e.code()};
+    return {e.transient() ? Verdict::Kind::retry : Verdict::Kind::failed, e.what(), e.code(),
+            e.reported()};
   } catch (const std::exception& e) {
     // Not an outcome a port promised: most likely a network error an adapter
     // did not classify. Retrying is safe, and the attempt limit bounds it.
@@ -468,8 +470,10 @@ Task<void> Pipeline::run_action(persistence::ClaimedAction claimed) {
       break;
     case Verdict::Kind::failed:
       ++actions_failed_;
-      spdlog::error("action failed id={} kind={} user={} attempts={} error=\"{}\"", pending.id,
-                    kind, mask_phone(pending.user_id), attempts, describe(verdict));
+      // An account problem fails a whole burst of actions; its one error line is the adapter's.
+      spdlog::log(verdict.reported ? spdlog::level::warn : spdlog::level::err,
+                  "action failed id={} kind={} user={} attempts={} error=\"{}\"", pending.id, kind,
+                  mask_phone(pending.user_id), attempts, describe(verdict));
       break;
   }
 

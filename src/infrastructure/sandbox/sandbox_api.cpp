@@ -11,6 +11,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "infrastructure/config/settings.hpp"
+
 namespace fixit::infrastructure::sandbox {
 
 namespace json = boost::json;
@@ -181,15 +183,11 @@ std::optional<json::value> read_json(std::string_view text) {
   return to_value(doc);
 }
 
-SandboxConfig SandboxConfig::from_environment() {
-  const auto get = [](const char* name) {
-    const char* value = std::getenv(name);
-    return value == nullptr ? std::string{} : std::string(value);
-  };
+SandboxConfig SandboxConfig::from(const Environment& env) {
   SandboxConfig config;
-  config.waba_access_token = get("WABA_ACCESS_TOKEN");
-  config.okdesk_api_token = get("OKDESK_API_TOKEN");
-  config.waba_phone_number_id = get("WABA_PHONE_NUMBER_ID");
+  config.waba_access_token = env.get_or("WABA_ACCESS_TOKEN", "");
+  config.okdesk_api_token = env.get_or("OKDESK_API_TOKEN", "");
+  config.waba_phone_number_id = env.get_or("WABA_PHONE_NUMBER_ID", "");
   return config;
 }
 

@@ -38,6 +38,10 @@
 #include <set>
 #include <string>
 
+namespace fixit::infrastructure {
+class Environment;
+}
+
 namespace fixit::infrastructure::sandbox {
 
 struct SandboxConfig {
@@ -47,8 +51,8 @@ struct SandboxConfig {
   std::filesystem::path record_file;  // JSON lines, one per request; empty for none
   std::chrono::milliseconds default_hang{120000};
 
-  // From WABA_ACCESS_TOKEN, OKDESK_API_TOKEN and WABA_PHONE_NUMBER_ID.
-  static SandboxConfig from_environment();
+  // From WABA_ACCESS_TOKEN, OKDESK_API_TOKEN and WABA_PHONE_NUMBER_ID in `env`.
+  static SandboxConfig from(const Environment& env);
 };
 
 struct SandboxRequest {
