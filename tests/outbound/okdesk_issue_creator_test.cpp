@@ -391,6 +391,7 @@ TEST_F(OkdeskIssueCreatorTest, IsRefusedWithAWrongTokenAndNeverShowsIt) {
 
   EXPECT_EQ(error.failure(), Failure::permanent);
   EXPECT_EQ(error.code(), "401");
+  EXPECT_TRUE(error.reported());  // logged once as an account problem, not per action
   EXPECT_THAT(error.what(), Not(HasSubstr("wrong+secret/token")));
   ASSERT_TRUE(creator.problem());
   EXPECT_THAT(*creator.problem(), HasSubstr("OKDESK_API_TOKEN"));

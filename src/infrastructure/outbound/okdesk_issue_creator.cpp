@@ -437,8 +437,12 @@ std::string scrub(std::string text, const std::string& token) {
     spdlog::warn("okdesk refused step=\"{}\" http={} details=\"{}\"", what, response.status,
                  details);
   }
-  throw DeliveryError(transient ? Failure::transient : Failure::permanent, message,
+  DeliveryError error(transient ? Failure::transient : Failure::permanent, message,
                       std::to_string(response.status));
+  if (response.status == 401) {
+    error.mark_reported();  // a refused token is logged at error once, as an account problem
+  }
+  throw error;
 }
 
 // A 2xx answer that names no `errors`: Okdesk also reports refusals inside a 2xx body.
