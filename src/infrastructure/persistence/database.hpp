@@ -57,8 +57,9 @@ struct DatabaseOptions {
   std::chrono::milliseconds stall_limit{5000};
   // Writes arriving sooner than this after the last commit wait for the rest of
   // it, so that under load they share a commit instead of paying for one each.
-  // An idle database commits at once.
-  std::chrono::microseconds min_commit_interval{1000};
+  // An idle database commits at once. Measured under 64 webhook connections:
+  // 300 µs and 1 ms give the same throughput; the shorter wait answers sooner.
+  std::chrono::microseconds min_commit_interval{300};
 
   static DatabaseOptions from(const Settings& settings);
 };
@@ -204,6 +205,13 @@ class Database {
   void set_inbox_listener(std::function<void()> listener);
   void notify_inbox();
 
+  // When the inbox last took events from outside (a webhook), as opposed to the
+  // pipeline's own follow-ups. Both only on the strand.
+  void note_inbound_store() { last_inbound_store_ = std::chrono::steady_clock::now(); }
+  [[nodiscard]] std::chrono::steady_clock::time_point last_inbound_store() const {
+    return last_inbound_store_;
+  }
+
   // Transactions committed since the database was opened.
   [[nodiscard]] std::uint64_t commit_count() const { return connection_->commits(); }
 
@@ -242,6 +250,7 @@ class Database {
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   std::unique_ptr<application::IEventInbox> inbox_;
   std::function<void()> inbox_listener_;
+  std::chrono::steady_clock::time_point last_inbound_store_{};
 
   // Strand-only state of the group commit.
   std::vector<std::unique_ptr<detail::Job>> pending_writes_;

@@ -143,6 +143,7 @@ application::Task<application::StoreResult> SQLiteEventInbox::store(
   // Named, not a temporary in the co_await: GCC 12 destroys such temporaries twice.
   auto job = [this, rows = std::move(rows)](Connection& connection) {
     auto result = insert_events(connection, rows, unix_millis_now());
+    database_.note_inbound_store();
     if (result.accepted > 0) {
       // The listener only wakes the dispatcher, which runs after this commit.
       database_.notify_inbox();

@@ -117,6 +117,9 @@ Connection::Connection(const ConnectionOptions& options) : path_(options.path) {
     exec(options.synchronous == Synchronous::full ? "PRAGMA synchronous=FULL"
                                                   : "PRAGMA synchronous=NORMAL");
     exec("PRAGMA foreign_keys=ON");
+    // 16 MiB of page cache instead of SQLite's 2 MiB: with a million dialogs
+    // stored, the indexes a webhook and a dialog step touch stay in memory.
+    exec("PRAGMA cache_size=-16384");
   } catch (...) {
     sqlite3_close(db_);
     throw;

@@ -208,13 +208,21 @@ persistence::TemplateResend Pipeline::window_closed(Connection& connection,
   return outcome;
 }
 
+bool Pipeline::webhooks_arriving() const {
+  constexpr auto recently = std::chrono::milliseconds(100);
+  return options_.busy_share < 1.0 &&
+         std::chrono::steady_clock::now() - database_.last_inbound_store() < recently;
+}
+
 Task<void> Pipeline::dispatch_loop() {
   auto backoff = std::chrono::milliseconds(0);
   while (!stopping_) {
-    std::size_t handled = 0;
+    Batch batch;
     bool failed = false;
+    const bool busy = webhooks_arriving();
+    const auto started = std::chrono::steady_clock::now();
     try {
-      handled = co_await dispatch_batch();
+      batch = co_await dispatch_batch(busy);
       backoff = std::chrono::milliseconds(0);
     } catch (const std::exception& e) {
       // The database itself failed (disk full, I/O error): nothing of the
@@ -229,22 +237,36 @@ Task<void> Pipeline::dispatch_loop() {
       co_await dispatcher_backoff_.async_wait(asio::as_tuple(asio::use_awaitable));
       continue;
     }
-    if (handled == options_.dispatch_batch) {
-      // More are waiting; let the webhooks' writes in before the next batch.
-      co_await asio::post(database_.executor(), asio::use_awaitable);
+    if (batch.more) {
+      if (busy) {
+        // Webhooks are arriving: leave them the database for a while, in
+        // proportion to the time this batch took.
+        const auto took = std::chrono::steady_clock::now() - started;
+        dispatcher_backoff_.expires_after(std::chrono::duration_cast<std::chrono::nanoseconds>(
+            took * (1.0 / std::max(options_.busy_share, 0.01) - 1.0)));
+        co_await dispatcher_backoff_.async_wait(asio::as_tuple(asio::use_awaitable));
+      } else {
+        // Let the writes queued meanwhile in before the next batch.
+        co_await asio::post(database_.executor(), asio::use_awaitable);
+      }
       continue;
     }
     co_await dispatcher_wake_.wait_for(options_.poll_interval);
   }
 }
 
-Task<std::size_t> Pipeline::dispatch_batch() {
+Task<Pipeline::Batch> Pipeline::dispatch_batch(bool under_load) {
   auto& connection = database_.connection();
   const persistence::Database::BusyMark busy(database_);
-  const auto events = persistence::pending_events(connection, options_.dispatch_batch);
+  // Under load a batch ends early; reading far more than it will handle is waste.
+  constexpr std::size_t read_under_load = 64;
+  const auto limit =
+      under_load ? std::min(options_.dispatch_batch, read_under_load) : options_.dispatch_batch;
+  const auto events = persistence::pending_events(connection, limit);
   if (events.empty()) {
-    co_return 0;
+    co_return Batch{};
   }
+  const auto deadline = std::chrono::steady_clock::now() + options_.busy_batch_time;
 
   // Nothing below suspends: the use case's repository and queue calls run
   // inline on this strand, so no other database work can slip into the
@@ -252,7 +274,12 @@ Task<std::size_t> Pipeline::dispatch_batch() {
   persistence::Transaction transaction(connection);
   std::uint64_t processed = 0;
   std::uint64_t failed = 0;
+  std::size_t handled = 0;
   for (const auto& row : events) {
+    if (under_load && handled > 0 && std::chrono::steady_clock::now() >= deadline) {
+      break;  // the rest waits for the next batch, after the webhooks' writes
+    }
+    ++handled;
     const auto now = unix_millis_now();
     persistence::Savepoint savepoint(connection);
     std::string error;
@@ -314,7 +341,7 @@ Task<std::size_t> Pipeline::dispatch_batch() {
   events_processed_ += processed;
   events_failed_ += failed;
   scheduler_wake_.notify();
-  co_return events.size();
+  co_return Batch{handled, handled < events.size() || events.size() == limit};
 }
 
 // ---- Workers (outbound strand)

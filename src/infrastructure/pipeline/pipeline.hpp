@@ -47,6 +47,13 @@ struct PipelineOptions {
   std::size_t max_in_flight = 64;
   // Events per dispatcher transaction.
   std::size_t dispatch_batch = 256;
+  // While webhooks keep arriving, the webhooks come first: a dispatcher batch
+  // holds the database for at most `busy_batch_time`, and the dispatcher takes
+  // at most `busy_share` of the database's time, leaving the rest for storing
+  // webhooks (which Meta needs answered fast). Once they stop, the backlog is
+  // processed at full speed. A share of 1 turns the pacing off.
+  double busy_share = 0.25;
+  std::chrono::microseconds busy_batch_time{2000};
   // How often the database is looked at without a wake-up: picks up actions
   // and events re-queued by an operator from another process.
   std::chrono::milliseconds poll_interval{1000};
@@ -93,7 +100,12 @@ class Pipeline {
 
  private:
   application::Task<void> dispatch_loop();
-  application::Task<std::size_t> dispatch_batch();
+  struct Batch {
+    std::size_t handled = 0;
+    bool more = false;  // it stopped before the events waiting ran out
+  };
+  application::Task<Batch> dispatch_batch(bool under_load);
+  [[nodiscard]] bool webhooks_arriving() const;
   application::Task<void> schedule_loop();
   application::Task<void> run_action(persistence::ClaimedAction claimed);
   application::Task<void> stop_on_strand();
