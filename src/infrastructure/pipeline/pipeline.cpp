@@ -237,18 +237,19 @@ Task<void> Pipeline::dispatch_loop() {
       co_await dispatcher_backoff_.async_wait(asio::as_tuple(asio::use_awaitable));
       continue;
     }
+    if (busy && batch.handled > 0) {
+      // Webhooks are arriving: leave them the database for a while, in
+      // proportion to the time this batch took. Events stored meanwhile make
+      // the next batch larger, and its one commit serves them all.
+      const auto took = std::chrono::steady_clock::now() - started;
+      dispatcher_backoff_.expires_after(std::chrono::duration_cast<std::chrono::nanoseconds>(
+          took * (1.0 / std::max(options_.busy_share, 0.01) - 1.0)));
+      co_await dispatcher_backoff_.async_wait(asio::as_tuple(asio::use_awaitable));
+      continue;
+    }
     if (batch.more) {
-      if (busy) {
-        // Webhooks are arriving: leave them the database for a while, in
-        // proportion to the time this batch took.
-        const auto took = std::chrono::steady_clock::now() - started;
-        dispatcher_backoff_.expires_after(std::chrono::duration_cast<std::chrono::nanoseconds>(
-            took * (1.0 / std::max(options_.busy_share, 0.01) - 1.0)));
-        co_await dispatcher_backoff_.async_wait(asio::as_tuple(asio::use_awaitable));
-      } else {
-        // Let the writes queued meanwhile in before the next batch.
-        co_await asio::post(database_.executor(), asio::use_awaitable);
-      }
+      // Let the writes queued meanwhile in before the next batch.
+      co_await asio::post(database_.executor(), asio::use_awaitable);
       continue;
     }
     co_await dispatcher_wake_.wait_for(options_.poll_interval);
