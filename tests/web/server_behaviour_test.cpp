@@ -322,26 +322,6 @@ TEST(WebhookServer, ClosesConnectionsStillBusyWhenTheDrainTimesOut) {
   EXPECT_FALSE(in_flight.read_reply());
 }
 
-// Everything the server logs, at every level, while it lives.
-class CapturedLog {
- public:
-  CapturedLog() : previous_(spdlog::default_logger()) {
-    auto logger = std::make_shared<spdlog::logger>(
-        "captured", std::make_shared<spdlog::sinks::ostream_sink_mt>(out_));
-    logger->set_level(spdlog::level::trace);
-    spdlog::set_default_logger(logger);
-  }
-  ~CapturedLog() { spdlog::set_default_logger(previous_); }
-  std::string text() {
-    spdlog::default_logger()->flush();
-    return out_.str();
-  }
-
- private:
-  std::shared_ptr<spdlog::logger> previous_;
-  std::ostringstream out_;
-};
-
 TEST(WebhookServer, LogsOneLinePerRequestAndNeverASecretOrPhone) {
   CapturedLog log;
   {

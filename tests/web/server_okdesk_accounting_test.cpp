@@ -80,7 +80,8 @@ TEST(OkdeskWebhook, StoresAPublicEmployeeComment) {
             "Ольга, добрый день!\nПодскажите модель кассы и версию прошивки «Атол»?");
 }
 
-TEST(OkdeskWebhook, AcknowledgesEventsItDoesNotActOn) {
+TEST(OkdeskWebhook, AcknowledgesAndLogsEventsItDoesNotActOn) {
+  CapturedLog log;
   TestServer server;
   const auto credentials = basic_auth(okdesk_user, okdesk_pass);
 
@@ -95,6 +96,9 @@ TEST(OkdeskWebhook, AcknowledgesEventsItDoesNotActOn) {
                 .status,
             200u);
   EXPECT_EQ(server.inbox().calls(), 0u);
+  EXPECT_THAT(log.text(), HasSubstr("okdesk event acknowledged without action "
+                                    "event_type=new_assignee issue_id=1"));
+  EXPECT_THAT(log.text(), HasSubstr("event_type=new_comment issue_id=1"));
 }
 
 TEST(OkdeskWebhook, RejectsAnEventWithoutIssueId) {

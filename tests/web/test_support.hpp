@@ -1,5 +1,10 @@
 #pragma once
 
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <memory>
+#include <sstream>
 #include <string>
 #include <string_view>
 
@@ -31,5 +36,25 @@ std::string basic_auth(std::string_view user, std::string_view password);
 
 // Settings with every secret set, loopback, port 0, short but safe limits.
 infrastructure::Settings test_settings();
+
+// Everything the server logs, at every level, while it lives.
+class CapturedLog {
+ public:
+  CapturedLog() : previous_(spdlog::default_logger()) {
+    auto logger = std::make_shared<spdlog::logger>(
+        "captured", std::make_shared<spdlog::sinks::ostream_sink_mt>(out_));
+    logger->set_level(spdlog::level::trace);
+    spdlog::set_default_logger(logger);
+  }
+  ~CapturedLog() { spdlog::set_default_logger(previous_); }
+  std::string text() {
+    spdlog::default_logger()->flush();
+    return out_.str();
+  }
+
+ private:
+  std::shared_ptr<spdlog::logger> previous_;
+  std::ostringstream out_;
+};
 
 }  // namespace fixit::test
