@@ -1,6 +1,8 @@
 // The inbox: each event stored once, durably, before store() returns; many
 // concurrent stores share one commit.
 
+#include <sqlite3.h>
+
 #include "infrastructure/persistence/event_inbox.hpp"
 #include "persistence/support.hpp"
 
@@ -116,6 +118,43 @@ TEST_F(Inbox, ConcurrentStoresShareOneCommit) {
   }
   EXPECT_EQ(database_->commit_count() - commits_before, 1U);
   EXPECT_EQ(inbox_rows(*database_), webhooks);
+}
+
+TEST_F(Inbox, DiskErrorInAGroupCommitFailsEveryStoreOfItAndKeepsNothing) {
+  std::promise<void> gate;
+  auto opened = gate.get_future().share();
+  asio::post(database_->executor(), [opened] { opened.wait(); });
+
+  constexpr int webhooks = 5;
+  std::vector<std::future<StoreResult>> futures;
+  futures.reserve(webhooks);
+  for (int i = 0; i < webhooks; ++i) {
+    futures.push_back(asio::co_spawn(
+        io_,
+        database_->inbox().store(
+            {text_message("7916000" + std::to_string(i), "wamid.d" + std::to_string(i), "hi")}),
+        asio::use_future));
+  }
+  // A write in the same group that meets a failing disk.
+  auto failing = asio::co_spawn(io_, database_->write([](Connection&) {
+    throw infrastructure::persistence::DatabaseError(SQLITE_IOERR, "disk I/O error");
+  }),
+                                asio::use_future);
+  io_.poll();
+  gate.set_value();
+  ASSERT_TRUE(run_until(io_, [&] {
+    return all_ready(futures) &&
+           failing.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+  }));
+
+  for (auto& future : futures) {
+    EXPECT_THROW(future.get(), infrastructure::persistence::DatabaseError);
+  }
+  EXPECT_THROW(failing.get(), infrastructure::persistence::DatabaseError);
+  EXPECT_EQ(inbox_rows(*database_), 0);
+
+  // Meta delivers again; with the disk back, the same events are stored.
+  EXPECT_EQ(store({text_message("79160000", "wamid.d0", "hi")}).accepted, 1U);
 }
 
 TEST_F(Inbox, EventWithoutKeyIsRefusedAndNothingIsStored) {
