@@ -23,7 +23,8 @@ struct ProcessResult {
   std::string rule;  // the rule that matched, if any
   std::string user_id;
   std::size_t actions = 0;
-  // the message (or the message behind this result) was too old for an automatic reply
+  // No automatic reply: the client's message was too old to answer, or this is
+  // the result of an action such a message caused.
   bool replies_suppressed = false;
 };
 

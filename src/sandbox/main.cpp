@@ -89,13 +89,10 @@ int main(int argc, char** argv) {
   if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
     return fail("--tls-cert and --tls-key go together");
   }
-  std::error_code ec;
-  if (!env_file && std::filesystem::is_regular_file(default_env_file, ec)) {
-    env_file = default_env_file;
-  }
   sandbox::SandboxConfig config;
   try {
-    config = sandbox::SandboxConfig::from(Environment::load(env_file));
+    config = sandbox::SandboxConfig::from(
+        Environment::load(env_file_or_default(env_file, default_env_file)));
   } catch (const std::exception& e) {
     return fail(e.what());
   }

@@ -275,6 +275,13 @@ TEST_F(OkdeskIssueCreatorTest, ReadsTheIssueIdFromARealCreateAnswer) {
   EXPECT_EQ(created.link, base_url() + "/issues/1042");
 }
 
+TEST_F(OkdeskIssueCreatorTest, AcceptsAnAnswerWhoseErrorsAreEmpty) {
+  fail_next("okdesk.issues.create", R"("status":200,"body":{"id":1043,"errors":[]})");
+  OkdeskIssueCreator creator(*http_, config());
+
+  EXPECT_EQ(create(creator).id, "1043");
+}
+
 TEST_F(OkdeskIssueCreatorTest, ReadsSearchAnswersInEveryShapeTheSandboxGives) {
   control("POST", "/_sandbox/contacts",
           R"({"first_name":"Ольга","last_name":"Смирнова","phone":"79161234567"})");

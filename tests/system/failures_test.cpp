@@ -105,7 +105,11 @@ TEST_F(SystemTest, ExpiredWhatsAppTokenMakesReadinessFailWhileHealthStaysUp) {
   for (std::size_t i = 0; i < clients.size(); ++i) {
     ASSERT_EQ(world_->client_writes(clients[i], "wamid.SYS." + std::to_string(i), problem), 200U);
   }
-  ASSERT_TRUE(eventually([&] { return failed_actions().size() == 2 * clients.size(); }));
+  // A failure is logged once its outcome is recorded, just after the database shows it.
+  ASSERT_TRUE(eventually([&] {
+    return failed_actions().size() == 2 * clients.size() &&
+           log_.lines_with({"warning action failed id=", "190"}).size() == 2 * clients.size();
+  }));
 
   const auto ready = world_->get("/readyz");
   EXPECT_EQ(ready.status, 503U);

@@ -59,12 +59,7 @@ CommandLine parse_command_line(int argc, const char* const* argv,
     }
   }
 
-  if (!result.env_file && !default_env_file.empty()) {
-    std::error_code ec;
-    if (std::filesystem::is_regular_file(default_env_file, ec)) {
-      result.env_file = default_env_file;
-    }
-  }
+  result.env_file = env_file_or_default(std::move(result.env_file), default_env_file);
   return result;
 }
 

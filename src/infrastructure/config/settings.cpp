@@ -87,6 +87,15 @@ std::map<std::string, std::string> parse_env_file(const std::string& text,
   return values;
 }
 
+std::optional<std::filesystem::path> env_file_or_default(std::optional<std::filesystem::path> given,
+                                                         const std::filesystem::path& fallback) {
+  std::error_code ec;
+  if (!given && !fallback.empty() && std::filesystem::is_regular_file(fallback, ec)) {
+    return fallback;
+  }
+  return given;
+}
+
 Environment Environment::load(const std::optional<std::filesystem::path>& env_file) {
   Environment env;
   if (env_file) {

@@ -29,6 +29,11 @@ class Environment {
   std::map<std::string, std::string> values_;
 };
 
+// The env file to read: `given` when there is one, else `fallback` when that file
+// exists (./.env for the service and the sandbox), else none.
+std::optional<std::filesystem::path> env_file_or_default(std::optional<std::filesystem::path> given,
+                                                         const std::filesystem::path& fallback);
+
 // Parses KEY=VALUE lines (comments with #, optional `export `, single or double
 // quotes). Throws std::runtime_error naming the line of a malformed entry.
 std::map<std::string, std::string> parse_env_file(const std::string& text, const std::string& name);

@@ -452,8 +452,24 @@ bool is_accepted(const HttpResponse& response) {
   }
   simdjson::dom::parser parser;
   simdjson::dom::object object;
-  return parser.parse(response.body).get(object) != simdjson::SUCCESS ||
-         object["errors"].error() == simdjson::NO_SUCH_FIELD;
+  if (parser.parse(response.body).get(object) != simdjson::SUCCESS) {
+    return true;  // not an object: the caller reads (or refuses) it as it is
+  }
+  simdjson::dom::element errors;
+  if (object["errors"].get(errors) != simdjson::SUCCESS || errors.is_null()) {
+    return true;
+  }
+  // An empty "errors" ([], {}, "") names no error.
+  switch (errors.type()) {
+    case simdjson::dom::element_type::ARRAY:
+      return errors.get_array().size() == 0;
+    case simdjson::dom::element_type::OBJECT:
+      return errors.get_object().size() == 0;
+    case simdjson::dom::element_type::STRING:
+      return errors.get_string().value().empty();
+    default:
+      return false;
+  }
 }
 
 }  // namespace

@@ -162,7 +162,10 @@ Task<void> Pipeline::stop() {
 
 Task<void> Pipeline::stop_on_strand() {
   stopping_ = true;
-  asio::post(database_.executor(), [this] { dispatcher_wake_.notify(); });
+  asio::post(database_.executor(), [this] {
+    dispatcher_backoff_.cancel();  // a pause giving way to webhooks, or after a failure
+    dispatcher_wake_.notify();
+  });
   scheduler_wake_.notify();
   while (!dispatcher_done_ || !scheduler_done_) {
     co_await stopped_wake_.wait_for(options_.poll_interval);
@@ -219,10 +222,9 @@ Task<void> Pipeline::dispatch_loop() {
   while (!stopping_) {
     Batch batch;
     bool failed = false;
-    const bool busy = webhooks_arriving();
     const auto started = std::chrono::steady_clock::now();
     try {
-      batch = co_await dispatch_batch(busy);
+      batch = co_await dispatch_batch(webhooks_arriving());
       backoff = std::chrono::milliseconds(0);
     } catch (const std::exception& e) {
       // The database itself failed (disk full, I/O error): nothing of the
@@ -237,7 +239,7 @@ Task<void> Pipeline::dispatch_loop() {
       co_await dispatcher_backoff_.async_wait(asio::as_tuple(asio::use_awaitable));
       continue;
     }
-    if (busy && batch.handled > 0) {
+    if (batch.paced && batch.handled > 0) {
       // Webhooks are arriving: leave them the database for a while, in
       // proportion to the time this batch took. Events stored meanwhile make
       // the next batch larger, and its one commit serves them all.
@@ -247,8 +249,8 @@ Task<void> Pipeline::dispatch_loop() {
       co_await dispatcher_backoff_.async_wait(asio::as_tuple(asio::use_awaitable));
       continue;
     }
-    if (batch.more) {
-      // Let the writes queued meanwhile in before the next batch.
+    if (batch.handled == batch.limit) {
+      // More may be waiting; let the writes queued meanwhile in first.
       co_await asio::post(database_.executor(), asio::use_awaitable);
       continue;
     }
@@ -256,16 +258,20 @@ Task<void> Pipeline::dispatch_loop() {
   }
 }
 
-Task<Pipeline::Batch> Pipeline::dispatch_batch(bool under_load) {
+Task<Pipeline::Batch> Pipeline::dispatch_batch(bool webhooks_first) {
   auto& connection = database_.connection();
   const persistence::Database::BusyMark busy(database_);
-  // Under load a batch ends early; reading far more than it will handle is waste.
-  constexpr std::size_t read_under_load = 64;
-  const auto limit =
-      under_load ? std::min(options_.dispatch_batch, read_under_load) : options_.dispatch_batch;
+  // Giving way, a batch ends early; reading far more than it will handle is waste.
+  constexpr std::size_t read_when_giving_way = 64;
+  const auto limit = webhooks_first ? std::min(options_.dispatch_batch, read_when_giving_way)
+                                    : options_.dispatch_batch;
   const auto events = persistence::pending_events(connection, limit);
   if (events.empty()) {
-    co_return Batch{};
+    co_return Batch{0, limit, false};
+  }
+  if (webhooks_first &&
+      unix_millis_now() - events.front().received_at > options_.busy_max_lag.count()) {
+    webhooks_first = false;  // processing is too far behind to keep giving way
   }
   const auto deadline = std::chrono::steady_clock::now() + options_.busy_batch_time;
 
@@ -277,7 +283,7 @@ Task<Pipeline::Batch> Pipeline::dispatch_batch(bool under_load) {
   std::uint64_t failed = 0;
   std::size_t handled = 0;
   for (const auto& row : events) {
-    if (under_load && handled > 0 && std::chrono::steady_clock::now() >= deadline) {
+    if (webhooks_first && handled > 0 && std::chrono::steady_clock::now() >= deadline) {
       break;  // the rest waits for the next batch, after the webhooks' writes
     }
     ++handled;
@@ -342,7 +348,7 @@ Task<Pipeline::Batch> Pipeline::dispatch_batch(bool under_load) {
   events_processed_ += processed;
   events_failed_ += failed;
   scheduler_wake_.notify();
-  co_return Batch{handled, handled < events.size() || events.size() == limit};
+  co_return Batch{handled, limit, webhooks_first};
 }
 
 // ---- Workers (outbound strand)
@@ -469,8 +475,12 @@ Task<void> Pipeline::run_action(persistence::ClaimedAction claimed) {
         if (verdict.kind == Verdict::Kind::failed) {
           break;  // even that cannot be stored: the next start picks it up again
         }
+        verdict.error = std::string(verdict.kind == Verdict::Kind::done
+                                        ? "the call succeeded, but its outcome could not be "
+                                          "recorded (queuing it again repeats the call): "
+                                        : "its outcome could not be recorded: ") +
+                        e.what();
         verdict.kind = Verdict::Kind::failed;
-        verdict.error = "its outcome could not be recorded: " + std::string(e.what());
         continue;
       }
     }

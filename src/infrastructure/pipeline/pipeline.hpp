@@ -50,10 +50,12 @@ struct PipelineOptions {
   // While webhooks keep arriving, the webhooks come first: a dispatcher batch
   // holds the database for at most `busy_batch_time`, and the dispatcher takes
   // at most `busy_share` of the database's time, leaving the rest for storing
-  // webhooks (which Meta needs answered fast). Once they stop, the backlog is
-  // processed at full speed. A share of 1 turns the pacing off.
+  // webhooks (which Meta needs answered fast). Once they stop, or once the
+  // oldest waiting event is older than `busy_max_lag`, events are processed at
+  // full speed. A share of 1 turns the pacing off.
   double busy_share = 0.25;
   std::chrono::microseconds busy_batch_time{2000};
+  std::chrono::milliseconds busy_max_lag{30000};
   // How often the database is looked at without a wake-up: picks up actions
   // and events re-queued by an operator from another process.
   std::chrono::milliseconds poll_interval{1000};
@@ -102,9 +104,10 @@ class Pipeline {
   application::Task<void> dispatch_loop();
   struct Batch {
     std::size_t handled = 0;
-    bool more = false;  // it stopped before the events waiting ran out
+    std::size_t limit = 0;  // events it read at most: as many handled, more may wait
+    bool paced = false;     // it gave way to the webhooks and must pause
   };
-  application::Task<Batch> dispatch_batch(bool under_load);
+  application::Task<Batch> dispatch_batch(bool webhooks_first);
   [[nodiscard]] bool webhooks_arriving() const;
   application::Task<void> schedule_loop();
   application::Task<void> run_action(persistence::ClaimedAction claimed);
