@@ -215,12 +215,14 @@ class SandboxProcess {
     std::vector<std::string> argv_text{binary};
     argv_text.insert(argv_text.end(), args.begin(), args.end());
     std::vector<char*> argv;
+    argv.reserve(argv_text.size() + 1);
     for (auto& arg : argv_text) {
       argv.push_back(arg.data());
     }
     argv.push_back(nullptr);
     auto env_text = environment;
     std::vector<char*> envp;
+    envp.reserve(env_text.size() + 1);
     for (auto& entry : env_text) {
       envp.push_back(entry.data());
     }
@@ -271,7 +273,7 @@ class SandboxProcess {
 
   // The status of a request to the sandbox: GET `target`, or a POST of `body`.
   unsigned status_of(const std::string& target, const std::string& authorization = {},
-                     const std::string& body = {}) {
+                     const std::string& body = {}) const {
     boost::asio::io_context io;
     infrastructure::outbound::HttpClient http(io.get_executor(), {});
     infrastructure::outbound::HttpRequest request;
@@ -290,12 +292,12 @@ class SandboxProcess {
   }
 
   // Whether the Graph endpoint and the Okdesk API accept these tokens.
-  bool accepts_waba_token(const std::string& token) {
+  bool accepts_waba_token(const std::string& token) const {
     return status_of(messages_path(), "Bearer " + token,
                      R"({"messaging_product":"whatsapp","to":"79161234567","type":"text",)"
                      R"("text":{"body":"Привет"}})") == 200u;
   }
-  bool accepts_okdesk_token(const std::string& token) {
+  bool accepts_okdesk_token(const std::string& token) const {
     // An issue that does not exist: 404 with the right token, 401 with a wrong one.
     return status_of("/api/v1/issues/5?api_token=" + token) == 404u;
   }

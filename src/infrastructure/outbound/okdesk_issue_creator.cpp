@@ -349,7 +349,7 @@ std::string OkdeskIssueCreator::generate_ticket_link(const std::string& issue_id
     link.segments().push_back(issue_id);
     return std::string(link.buffer());
   }
-  const auto filled = fill_pattern(config_.ticket_link, issue_id);
+  auto filled = fill_pattern(config_.ticket_link, issue_id);
   const auto reference = boost::urls::parse_uri_reference(filled);
   if (!reference || reference->has_scheme() || config_.url.empty()) {
     return filled;
