@@ -160,6 +160,8 @@ int main(int argc, char** argv) {
         return infra::web::probe_health(load_settings(command_line), std::cout, std::cerr);
       case infra::CommandLine::Action::operator_command: {
         const auto settings = load_settings(command_line);
+        // The listing goes to stdout for pipes; only problems are logged, to stderr.
+        infra::setup_logging("warn");
         return infra::persistence::run_operator_command(command_line.operator_args, settings,
                                                         std::cout, std::cerr)
             .value_or(2);

@@ -27,6 +27,26 @@ std::string mask_phone(std::string_view phone) {
   return masked;
 }
 
+std::string log_id(std::string_view key) {
+  constexpr std::string_view prefix = "wamid.";
+  constexpr std::size_t kept = 16;
+  if (!key.starts_with(prefix)) {
+    return std::string(key);
+  }
+  auto id = key.substr(prefix.size());
+  std::string_view status;
+  if (const auto colon = id.rfind(':'); colon != std::string_view::npos) {
+    status = id.substr(colon);
+    id = id.substr(0, colon);
+  }
+  if (id.size() <= kept) {
+    return std::string(key);
+  }
+  std::string shown(prefix);
+  shown.append("…").append(id.substr(id.size() - kept)).append(status);
+  return shown;
+}
+
 std::string redact(std::string text, std::string_view secret) {
   if (secret.empty()) {
     return text;

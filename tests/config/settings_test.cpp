@@ -122,6 +122,16 @@ TEST(Logging, MasksTheMiddleOfAPhoneNumber) {
   EXPECT_EQ(mask_phone("12345"), "*****");
 }
 
+TEST(Logging, ShowsOnlyTheTailOfAWhatsAppMessageIdWhichHoldsThePhone) {
+  // The id's base64 head decodes to the sender's number (79990000001).
+  const std::string id = "wamid.HBgLNzk5OTAwMDAwMDEVAgASGBQzQTI3RjJBQkMwRDlFMUY0QjVDNgA=";
+
+  EXPECT_EQ(log_id(id), "wamid.…RDlFMUY0QjVDNgA=");
+  EXPECT_EQ(log_id(id + ":delivered"), "wamid.…RDlFMUY0QjVDNgA=:delivered");
+  EXPECT_EQ(log_id("wamid.short"), "wamid.short");
+  EXPECT_EQ(log_id("okdesk:1042:status:completed"), "okdesk:1042:status:completed");
+}
+
 TEST(Logging, RedactsEverySecretOccurrence) {
   EXPECT_EQ(redact("/api?api_token=abc&x=abc", "abc"), "/api?api_token=***&x=***");
   EXPECT_EQ(redact("nothing", ""), "nothing");

@@ -90,6 +90,7 @@ TEST(CheckConfig, PrintsWhatIsSetWithoutSecretValues) {
   EXPECT_THAT(out.str(), HasSubstr("PORT=8080"));
   EXPECT_THAT(out.str(), HasSubstr("WABA_APP_SECRET: set"));
   EXPECT_THAT(out.str(), HasSubstr("WABA_VERIFY_TOKEN: not set"));
+  EXPECT_THAT(out.str(), HasSubstr("OKDESK_URL=(not set)"));
   EXPECT_THAT(out.str(), HasSubstr("warning: WABA_VERIFY_TOKEN is not set"));
   EXPECT_THAT(out.str(), Not(HasSubstr("very-secret")));
 }

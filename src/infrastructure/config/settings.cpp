@@ -252,8 +252,10 @@ Settings Settings::from(const Environment& env) {
 
 std::vector<std::string> Settings::describe() const {
   const auto secret = [](const std::string& value) { return value.empty() ? "not set" : "set"; };
+  // "NAME=value" for plain settings, "NAME: set" for secrets; an empty plain
+  // setting reads "(not set)", never as if "not set" were its value.
   const auto plain = [](const std::string& value) {
-    return value.empty() ? std::string("not set") : value;
+    return value.empty() ? std::string("(not set)") : value;
   };
   return {
       "BIND_ADDRESS=" + bind_address,

@@ -55,8 +55,8 @@ void print_actions(const std::vector<OutboxEntry>& entries, std::ostream& out) {
   out << "id\tkind\tuser\tattempts\tfailed_at\tcause\terror\n";
   for (const auto& e : entries) {
     out << e.id << '\t' << e.kind << '\t' << mask_phone(e.user_id) << '\t' << e.attempts << '\t'
-        << format_time(e.updated_at) << '\t' << e.cause_key << '\t' << e.last_error.value_or("")
-        << '\n';
+        << format_time(e.updated_at) << '\t' << log_id(e.cause_key) << '\t'
+        << e.last_error.value_or("") << '\n';
   }
   out << entries.size() << " failed action(s)"
       << (entries.size() >= listing_limit ? " shown, the oldest; more may exist" : "")

@@ -193,17 +193,17 @@ persistence::TemplateResend Pipeline::window_closed(Connection& connection,
   switch (outcome) {
     case persistence::TemplateResend::queued:
       spdlog::info("message not delivered, window closed; template queued message_id={} user={}",
-                   message_id, mask_phone(user_id));
+                   log_id(message_id), mask_phone(user_id));
       break;
     case persistence::TemplateResend::not_linked_yet:
       spdlog::info(
           "message not delivered, window closed; template follows once the send is recorded "
           "message_id={} user={}",
-          message_id, mask_phone(user_id));
+          log_id(message_id), mask_phone(user_id));
       break;
     case persistence::TemplateResend::already_queued:
-      spdlog::debug("window closed, template already queued message_id={} user={}", message_id,
-                    mask_phone(user_id));
+      spdlog::debug("window closed, template already queued message_id={} user={}",
+                    log_id(message_id), mask_phone(user_id));
       break;
     case persistence::TemplateResend::not_applicable:
       break;
@@ -302,26 +302,26 @@ Task<Pipeline::Batch> Pipeline::dispatch_batch(bool webhooks_first) {
             spdlog::warn(
                 "message not delivered, window closed and no template configured message_id={} "
                 "user={}",
-                message_id, mask_phone(event.user_id));
+                log_id(message_id), mask_phone(event.user_id));
           } else if (!window_closed_error ||
                      window_closed(connection, message_id, event.user_id, now) ==
                          persistence::TemplateResend::not_applicable) {
             spdlog::warn("message not delivered message_id={} user={} code={} reason=\"{}\"",
-                         message_id, mask_phone(event.user_id), event.get(domain::key::error_code),
-                         event.get(domain::key::error_title));
+                         log_id(message_id), mask_phone(event.user_id),
+                         event.get(domain::key::error_code), event.get(domain::key::error_title));
           }
         }
       } else {
         const auto result = co_await process_(event);
         if (result.replies_suppressed) {
           spdlog::info("old message processed without a reply key={} user={} age_limit_s={}",
-                       row.key, mask_phone(result.user_id), options_.max_reply_age.count());
+                       log_id(row.key), mask_phone(result.user_id), options_.max_reply_age.count());
         }
         if (result.outcome == application::Outcome::unroutable) {
-          spdlog::info("event matches no dialog type={} key={}", row.type, row.key);
+          spdlog::info("event matches no dialog type={} key={}", row.type, log_id(row.key));
         }
         spdlog::debug("event processed key={} type={} user={} outcome={} rule=\"{}\" actions={}",
-                      row.key, row.type, mask_phone(result.user_id),
+                      log_id(row.key), row.type, mask_phone(result.user_id),
                       application::to_string(result.outcome), result.rule, result.actions);
       }
       persistence::mark_event_processed(connection, row.id, now);
@@ -339,7 +339,7 @@ Task<Pipeline::Batch> Pipeline::dispatch_batch(bool webhooks_first) {
       savepoint.rollback();
       persistence::mark_event_failed(connection, row.id, error, now);
       ++failed;
-      spdlog::error("event failed key={} type={} user={} error=\"{}\"", row.key, row.type,
+      spdlog::error("event failed key={} type={} user={} error=\"{}\"", log_id(row.key), row.type,
                     mask_phone(row.user_id), error);
     }
   }
