@@ -32,6 +32,28 @@ class Inbox : public ::testing::Test {
     return run_task(io_, database_->inbox().store(std::move(events)));
   }
 
+  // Holds the database thread until the returned promise is set, so that
+  // everything submitted meanwhile is queued for the writer's next look.
+  std::promise<void> hold_database() {
+    std::promise<void> gate;
+    asio::post(database_->executor(), [opened = gate.get_future().share()] { opened.wait(); });
+    return gate;
+  }
+
+  // `count` webhooks storing one message each, started (and queued) now.
+  std::vector<std::future<StoreResult>> start_stores(int count, const std::string& id_prefix) {
+    std::vector<std::future<StoreResult>> futures;
+    futures.reserve(static_cast<std::size_t>(count));
+    for (int i = 0; i < count; ++i) {
+      futures.push_back(asio::co_spawn(
+          io_,
+          database_->inbox().store(
+              {text_message("7916000" + std::to_string(i), id_prefix + std::to_string(i), "hi")}),
+          asio::use_future));
+    }
+    return futures;
+  }
+
   asio::io_context io_;
   std::unique_ptr<Database> database_ = open_database(":memory:");
 };
@@ -92,22 +114,11 @@ TEST_F(Inbox, ReceiptsOfOneMessageAreDistinctEvents) {
 }
 
 TEST_F(Inbox, ConcurrentStoresShareOneCommit) {
-  // Hold the database thread so every store is queued before the writer
-  // looks: the writer must then take them all in one transaction.
-  std::promise<void> gate;
-  auto opened = gate.get_future().share();
-  asio::post(database_->executor(), [opened] { opened.wait(); });
-
+  // Every store is queued before the writer looks: it must take them all in
+  // one transaction.
+  auto gate = hold_database();
   constexpr int webhooks = 50;
-  std::vector<std::future<StoreResult>> futures;
-  futures.reserve(webhooks);
-  for (int i = 0; i < webhooks; ++i) {
-    futures.push_back(asio::co_spawn(
-        io_,
-        database_->inbox().store(
-            {text_message("7916000" + std::to_string(i), "wamid.g" + std::to_string(i), "hi")}),
-        asio::use_future));
-  }
+  auto futures = start_stores(webhooks, "wamid.g");
   io_.poll();
   const auto commits_before = database_->commit_count();
   gate.set_value();
@@ -121,20 +132,8 @@ TEST_F(Inbox, ConcurrentStoresShareOneCommit) {
 }
 
 TEST_F(Inbox, DiskErrorInAGroupCommitFailsEveryStoreOfItAndKeepsNothing) {
-  std::promise<void> gate;
-  auto opened = gate.get_future().share();
-  asio::post(database_->executor(), [opened] { opened.wait(); });
-
-  constexpr int webhooks = 5;
-  std::vector<std::future<StoreResult>> futures;
-  futures.reserve(webhooks);
-  for (int i = 0; i < webhooks; ++i) {
-    futures.push_back(asio::co_spawn(
-        io_,
-        database_->inbox().store(
-            {text_message("7916000" + std::to_string(i), "wamid.d" + std::to_string(i), "hi")}),
-        asio::use_future));
-  }
+  auto gate = hold_database();
+  auto futures = start_stores(5, "wamid.d");
   // A write in the same group that meets a failing disk.
   auto failing = asio::co_spawn(io_, database_->write([](Connection&) {
     throw infrastructure::persistence::DatabaseError(SQLITE_IOERR, "disk I/O error");
